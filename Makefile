@@ -1,0 +1,60 @@
+# Set-up and everyday commands. Everything installs into ./.venv; nothing global.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DEBUG ?= true
+
+.PHONY: install run serve test test-postgres lint format bench clean browser demo
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py loaddemo
+
+run: demo
+	@echo ""
+	@echo "Authorization server: http://127.0.0.1:8000/"
+	@echo "Discovery:            http://127.0.0.1:8000/.well-known/openid-configuration"
+	@echo "Demo credentials and client secrets are above (and in var/demo.json)."
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Debian's Chromium for the browser tests; installed when missing and we are root.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
+	  fi; }
+
+test: install browser
+	$(BIN)/pytest
+
+# The same suite on PostgreSQL and Redis (both must be reachable; no skipping).
+test-postgres: install browser
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/1} \
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python -m tests.bench.token_endpoint
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,258 @@
+"""Django settings: the only module that reads the environment.
+
+Every variable is listed in the README's configuration table. Without DATABASE_URL and
+REDIS_URL the server runs on an SQLite file and a local-memory cache; with DEBUG off,
+SECRET_KEY, ALLOWED_HOSTS and an OIDC signing key are required.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config import keys
+from oauth_server import scopes
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="") or keys.dev_secret_key(VAR_DIR)
+    ALLOWED_HOSTS = env.list(
+        "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"]
+    )
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+    if not SECRET_KEY:
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off.")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    # Before oauth2_provider, so our templates override DOT's.
+    "oauth_server",
+    "oauth2_provider",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="bookshelf"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# User passwords keep Django's PBKDF2; client secrets use the fast hasher for
+# 256-bit generated secrets (see oauth_server/hashers.py and the README).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "oauth_server.hashers.GeneratedSecretHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+# Request size limits: oversized OAuth requests get a 400, never a 500.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int(
+    "DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024
+)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto header (README).
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_NAME = "authserver_sessionid"
+CSRF_COOKIE_NAME = "authserver_csrftoken"
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- OAuth 2.0 / OpenID Connect (django-oauth-toolkit) ---------------------------------
+
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth_server.Application"
+
+OIDC_KEY_DIR = Path(env.str("OIDC_KEY_DIR", default=str(VAR_DIR / "oidc")))
+_oidc_pem = env.str("OIDC_RSA_PRIVATE_KEY", default="", multiline=True)
+if _oidc_pem:
+    OIDC_KEYS = keys.SigningKeys(
+        active=_oidc_pem,
+        retired=tuple(
+            Path(p).read_text()
+            for p in env.list("OIDC_RSA_RETIRED_KEY_FILES", default=[])
+        ),
+    )
+else:
+    OIDC_KEYS = keys.load_key_dir(OIDC_KEY_DIR, create=DEBUG)
+    if OIDC_KEYS is None:
+        raise ImproperlyConfigured(
+            f"No OIDC signing key: set OIDC_RSA_PRIVATE_KEY or put active.pem in "
+            f"{OIDC_KEY_DIR} (python manage.py rotateoidckey creates one)."
+        )
+
+ACCESS_TOKEN_EXPIRE_SECONDS = env.int("ACCESS_TOKEN_EXPIRE_SECONDS", default=3600)
+REFRESH_TOKEN_EXPIRE_SECONDS = env.int(
+    "REFRESH_TOKEN_EXPIRE_SECONDS", default=30 * 86400
+)
+ID_TOKEN_EXPIRE_SECONDS = env.int("ID_TOKEN_EXPIRE_SECONDS", default=3600)
+# http redirect URIs are accepted for loopback hosts only, and only when this is on.
+OAUTH_ALLOW_HTTP_LOOPBACK_REDIRECTS = env.bool(
+    "OAUTH_ALLOW_HTTP_LOOPBACK_REDIRECTS", default=DEBUG
+)
+
+OAUTH2_PROVIDER = {
+    "SCOPES": scopes.SCOPES,
+    "SCOPES_BACKEND_CLASS": "oauth_server.scopes_backend.ApplicationScopes",
+    "OAUTH2_SERVER_CLASS": "oauth_server.server.Server",
+    "OAUTH2_VALIDATOR_CLASS": "oauth_server.validators.OAuth2Validator",
+    "CLIENT_SECRET_HASHER": "generated_secret_sha256",
+    "CLIENT_SECRET_GENERATOR_LENGTH": 64,  # 64 chars of 62 symbols: 381 bits
+    # Lifetimes
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_EXPIRE_SECONDS,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": REFRESH_TOKEN_EXPIRE_SECONDS,
+    "ID_TOKEN_EXPIRE_SECONDS": ID_TOKEN_EXPIRE_SECONDS,
+    # Hardening, spelled out even where it is DOT's default.
+    "PKCE_REQUIRED": True,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,  # required by hashed token storage
+    "ALLOW_URI_WILDCARDS": False,
+    "ALLOWED_REDIRECT_URI_SCHEMES": (
+        ["https", "http"] if OAUTH_ALLOW_HTTP_LOOPBACK_REDIRECTS else ["https"]
+    ),
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not OAUTH_ALLOW_HTTP_LOOPBACK_REDIRECTS,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # What we offer, and so what discovery advertises.
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": [
+        "authorization_code",
+        "client_credentials",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ],
+    # OpenID Connect
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": env.str("OAUTH_ISSUER", default="").rstrip("/"),
+    "OIDC_RSA_PRIVATE_KEY": OIDC_KEYS.active,
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": list(OIDC_KEYS.retired),
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": True,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    # Device authorization (RFC 8628); a relative URI is made absolute per request.
+    "OAUTH_DEVICE_VERIFICATION_URI": "/o/device/",
+    "DEVICE_FLOW_INTERVAL": 5,
+    # RFC 9728 protected resource metadata
+    "OAUTH2_PROTECTED_RESOURCE_NAME": "Bookshelf catalogue API",
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "oauth2_provider": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,136 @@
+"""The registered application (OAuth client), swapped in for DOT's own model."""
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import models
+from oauth2_provider.models import AbstractApplication
+
+from oauth_server import scopes
+
+LOOPBACK_HOSTS = frozenset({"localhost"})
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """Whether `host` names this machine (localhost, 127.0.0.0/8 or ::1)."""
+    if not host:
+        return False
+    if host.lower() in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_contacts(value: object) -> None:
+    """Contacts are a list of email addresses."""
+    if not isinstance(value, list):
+        raise ValidationError("Contacts must be a list of email addresses.")
+    check = EmailValidator()
+    for item in value:
+        if not isinstance(item, str):
+            raise ValidationError("Contacts must be a list of email addresses.")
+        try:
+            check(item)
+        except ValidationError:
+            raise ValidationError(f"{item!r} is not a valid email address.") from None
+
+
+class Application(AbstractApplication):
+    """An OAuth client, with the scopes it may ever obtain and what users see of it."""
+
+    allowed_scopes = models.TextField(
+        help_text="Space-separated scopes this application may obtain; nothing else.",
+    )
+    description = models.TextField(blank=True)
+    homepage_url = models.URLField(blank=True, max_length=500)
+    logo_url = models.URLField(blank=True, max_length=500)
+    policy_url = models.URLField("privacy-policy URL", blank=True, max_length=500)
+    contacts = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_contacts],
+        help_text="Email addresses",
+    )
+    is_active = models.BooleanField(
+        default=True,
+        help_text="Inactive applications can neither sign in nor get tokens.",
+    )
+
+    class Meta(AbstractApplication.Meta):
+        swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+        ordering = ["name", "pk"]
+
+    @property
+    def allowed_scope_list(self) -> list[str]:
+        """The allowed scopes, in registry order."""
+        allowed = set(self.allowed_scopes.split())
+        return [name for name in scopes.SCOPES if name in allowed]
+
+    def get_allowed_schemes(self) -> list[str]:
+        """https always; http only while loopback redirects are switched on."""
+        if settings.OAUTH_ALLOW_HTTP_LOOPBACK_REDIRECTS:
+            return ["https", "http"]
+        return ["https"]
+
+    def is_usable(self, request: object) -> bool:
+        """Deactivated applications are treated as unknown clients."""
+        return self.is_active
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        try:
+            super().clean()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+
+        names = scopes.parse(self.allowed_scopes)
+        if not names:
+            errors.setdefault("allowed_scopes", []).append("Name at least one scope.")
+        if bad := scopes.unknown(names):
+            errors.setdefault("allowed_scopes", []).append(
+                f"Unknown scope(s): {', '.join(bad)}. Known: {', '.join(scopes.SCOPES)}."
+            )
+        user_only = sorted(scopes.USER_ONLY_SCOPES.intersection(names))
+        if self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS and user_only:
+            errors.setdefault("allowed_scopes", []).append(
+                f"{', '.join(user_only)} need a signed-in user; client credentials "
+                "have none."
+            )
+        if scopes.OPENID in names and self.algorithm != self.RS256_ALGORITHM:
+            errors.setdefault("algorithm", []).append(
+                "Applications allowed the openid scope sign ID tokens with RS256."
+            )
+        if self.authorization_grant_type not in (
+            self.GRANT_AUTHORIZATION_CODE,
+            self.GRANT_CLIENT_CREDENTIALS,
+            self.GRANT_DEVICE_CODE,
+        ):
+            errors.setdefault("authorization_grant_type", []).append(
+                "Only authorization code, client credentials and device code are offered."
+            )
+        if (
+            self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS
+            and self.client_type != self.CLIENT_CONFIDENTIAL
+        ):
+            errors.setdefault("client_type", []).append(
+                "Client credentials need a confidential client."
+            )
+        for field in ("redirect_uris", "post_logout_redirect_uris"):
+            for uri in getattr(self, field).split():
+                parts = urlsplit(uri)
+                if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+                    errors.setdefault(field, []).append(
+                        f"{uri}: http is allowed for loopback hosts only; use https."
+                    )
+                if parts.fragment:
+                    errors.setdefault(field, []).append(
+                        f"{uri}: a redirect URI must not have a fragment."
+                    )
+        self.allowed_scopes = " ".join(names)
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,43 @@
+"""The oauthlib server class DOT runs (`OAUTH2_SERVER_CLASS`)."""
+
+from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
+    code_challenge_method_s256,
+)
+from oauthlib.openid import Server as OpenIDServer
+
+OFFERED_RESPONSE_TYPES = ("code",)
+OFFERED_GRANT_TYPES = (
+    "authorization_code",
+    "client_credentials",
+    "refresh_token",
+    "urn:ietf:params:oauth:grant-type:device_code",
+)
+
+
+class Server(OpenIDServer):
+    """oauthlib's OpenID Connect server cut down to what we offer.
+
+    - Only `response_type=code`: the implicit and hybrid flows are not offered at all,
+      so asking for them is `unsupported_response_type` (RFC 9700 §2.1.2).
+    - No password grant: `unsupported_grant_type` (RFC 9700 §2.4).
+    - PKCE with S256 only. DOT's PKCE_METHOD gate refuses `plain` when it stores the
+      code, after the user has consented; without `plain` in the grant's table,
+      oauthlib refuses it (and a missing method, which means `plain`) while
+      validating the request, before any consent page (RFC 9700 §2.1.1).
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._response_types = {
+            name: handler
+            for name, handler in self._response_types.items()
+            if name in OFFERED_RESPONSE_TYPES
+        }
+        self._grant_types = {
+            name: handler
+            for name, handler in self._grant_types.items()
+            if name in OFFERED_GRANT_TYPES
+        }
+        s256_only = {"S256": code_challenge_method_s256}
+        for grant in (self.auth_grant, self.openid_connect_auth.proxy_target):
+            grant._code_challenge_methods = s256_only

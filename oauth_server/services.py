@@ -1,0 +1,120 @@
+"""Writes on registered applications, shared by management commands and tests."""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_grant_model,
+    get_refresh_token_model,
+)
+
+from oauth_server import scopes
+from oauth_server.models import Application
+
+logger = logging.getLogger(__name__)
+
+GRANT_TYPES = {
+    "authorization-code": Application.GRANT_AUTHORIZATION_CODE,
+    "client-credentials": Application.GRANT_CLIENT_CREDENTIALS,
+    "device-code": Application.GRANT_DEVICE_CODE,
+}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A saved application and its cleartext secret (None for public clients)."""
+
+    application: Application
+    client_secret: str | None
+
+
+@transaction.atomic
+def application_register(
+    *,
+    name: str,
+    client_type: str,
+    grant_type: str,
+    scope: str,
+    redirect_uris: Sequence[str] = (),
+    post_logout_redirect_uris: Sequence[str] = (),
+    client_id: str | None = None,
+    description: str = "",
+    homepage_url: str = "",
+    logo_url: str = "",
+    policy_url: str = "",
+    contacts: Sequence[str] = (),
+    skip_authorization: bool = False,
+) -> Registration:
+    """Validate and save a new application; its secret is returned once, never stored."""
+    names = scopes.parse(scope)
+    app = Application(
+        name=name,
+        client_type=client_type,
+        authorization_grant_type=GRANT_TYPES.get(grant_type, grant_type),
+        allowed_scopes=" ".join(names),
+        redirect_uris=" ".join(redirect_uris),
+        post_logout_redirect_uris=" ".join(post_logout_redirect_uris),
+        description=description,
+        homepage_url=homepage_url,
+        logo_url=logo_url,
+        policy_url=policy_url,
+        contacts=list(contacts),
+        skip_authorization=skip_authorization,
+        algorithm=Application.RS256_ALGORITHM if scopes.OPENID in names else "",
+    )
+    if client_id:
+        app.client_id = client_id
+    secret = None
+    if client_type == Application.CLIENT_CONFIDENTIAL:
+        secret = generate_client_secret()
+        app.client_secret = secret  # hashed by DOT's ClientSecretField on save
+    else:
+        app.client_secret = ""
+    app.full_clean()
+    app.save()
+    logger.info(
+        "application registered client_id=%s grant=%s", app.client_id, grant_type
+    )
+    return Registration(application=app, client_secret=secret)
+
+
+@transaction.atomic
+def application_rotate_secret(*, client_id: str) -> Registration:
+    """Give a confidential application a new secret; the old one stops working now."""
+    app = Application.objects.select_for_update().get(client_id=client_id)
+    if app.client_type != Application.CLIENT_CONFIDENTIAL:
+        raise ValidationError("Public clients have no secret to rotate.")
+    secret = generate_client_secret()
+    app.client_secret = secret
+    app.save(update_fields=["client_secret", "updated"])
+    logger.info("client secret rotated client_id=%s", client_id)
+    return Registration(application=app, client_secret=secret)
+
+
+@transaction.atomic
+def application_deactivate(*, client_id: str) -> Application:
+    """Switch an application off and revoke every token and code it holds."""
+    app = Application.objects.select_for_update().get(client_id=client_id)
+    app.is_active = False
+    app.save(update_fields=["is_active", "updated"])
+    # Refresh tokens point at access tokens; delete them first, then the rest.
+    get_refresh_token_model().objects.filter(application=app).delete()
+    get_access_token_model().objects.filter(application=app).delete()
+    get_grant_model().objects.filter(application=app).delete()
+    logger.info("application deactivated client_id=%s", client_id)
+    return app
+
+
+def application_list(*, include_inactive: bool = True) -> QuerySet[Application]:
+    """Applications in name order."""
+    queryset = get_application_model().objects.all()
+    if not include_inactive:
+        queryset = queryset.filter(is_active=True)
+    return queryset

@@ -1,0 +1,67 @@
+"""Authorization server routes, in DOT's `oauth2_provider` namespace.
+
+Mounted at the site root so the issuer is the bare origin: discovery documents live at
+`/.well-known/...` and the endpoints under `/o/`.
+"""
+
+from django.urls import path
+from oauth2_provider import views as dot_views
+
+from oauth_server import views
+
+app_name = "oauth2_provider"
+
+urlpatterns = [
+    path(
+        ".well-known/openid-configuration",
+        views.OIDCDiscoveryView.as_view(),
+        name="oidc-connect-discovery-info",
+    ),
+    path(
+        ".well-known/oauth-authorization-server",
+        views.ServerMetadataView.as_view(),
+        name="oauth-server-metadata",
+    ),
+    path(
+        ".well-known/oauth-protected-resource",
+        dot_views.OAuthProtectedResourceMetadataView.as_view(),
+        name="oauth-resource-metadata",
+    ),
+    path("o/authorize/", views.AuthorizationView.as_view(), name="authorize"),
+    path("o/token/", views.TokenView.as_view(), name="token"),
+    path("o/revoke/", views.RevokeTokenView.as_view(), name="revoke-token"),
+    path("o/introspect/", views.IntrospectTokenView.as_view(), name="introspect"),
+    path("o/userinfo/", dot_views.UserInfoView.as_view(), name="user-info"),
+    path("o/jwks/", dot_views.JwksInfoView.as_view(), name="jwks-info"),
+    path(
+        "o/logout/",
+        dot_views.RPInitiatedLogoutView.as_view(),
+        name="rp-initiated-logout",
+    ),
+    path(
+        "o/device-authorization/",
+        views.DeviceAuthorizationView.as_view(),
+        name="device-authorization",
+    ),
+    path("o/device/", dot_views.DeviceUserCodeView.as_view(), name="device"),
+    path(
+        "o/device/<slug:client_id>/<slug:user_code>/",
+        dot_views.DeviceConfirmView.as_view(),
+        name="device-confirm",
+    ),
+    path(
+        "o/device/<slug:client_id>/<slug:user_code>/status/",
+        dot_views.DeviceGrantStatusView.as_view(),
+        name="device-grant-status",
+    ),
+    path(
+        "o/authorized-apps/",
+        dot_views.AuthorizedTokensListView.as_view(),
+        name="authorized-token-list",
+    ),
+    path(
+        "o/authorized-apps/<int:pk>/delete/",
+        dot_views.AuthorizedTokenDeleteView.as_view(),
+        name="authorized-token-delete",
+    ),
+]

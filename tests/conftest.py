@@ -1,0 +1,114 @@
+"""Fixtures shared by every test package."""
+
+import base64
+import hashlib
+import secrets
+
+import pytest
+from django.core.cache import cache
+from oauth2_provider.settings import oauth2_settings
+from rest_framework.test import APIClient
+
+from tests.factories import AccessTokenFactory, ApplicationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_clean(settings):
+    """Fast user-password hashing and an empty cache for every test."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "oauth_server.hashers.GeneratedSecretHasher",
+    ]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def oauth2_settings_override(settings):
+    """Change DOT settings for one test: `oauth2_settings_override(KEY=value)`."""
+
+    def override(**values):
+        settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, **values}
+        oauth2_settings.reload()
+
+    yield override
+    oauth2_settings.reload()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def web_app(db):
+    """A confidential authorization-code client with every user scope."""
+    return ApplicationFactory(name="Web app")
+
+
+@pytest.fixture
+def public_app(db):
+    return ApplicationFactory(
+        name="Public app",
+        client_type="public",
+        redirect_uris="http://127.0.0.1:9999/callback",
+        allowed_scopes="openid books:read",
+    )
+
+
+@pytest.fixture
+def machine_app(db):
+    return ApplicationFactory(
+        name="Machine",
+        authorization_grant_type="client-credentials",
+        redirect_uris="",
+        post_logout_redirect_uris="",
+        allowed_scopes="books:read",
+    )
+
+
+@pytest.fixture
+def introspector(db):
+    return ApplicationFactory(
+        name="Introspector",
+        authorization_grant_type="client-credentials",
+        redirect_uris="",
+        post_logout_redirect_uris="",
+        allowed_scopes="introspection",
+    )
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def api_client_for(db):
+    """An APIClient sending `token` (a factory AccessToken or a string) as Bearer."""
+
+    def make(token) -> APIClient:
+        client = APIClient()
+        value = getattr(token, "cleartext", token)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {value}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def access_token(db, user, web_app):
+    return AccessTokenFactory(user=user, application=web_app, scope="books:read")
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A PKCE (verifier, S256 challenge) pair (RFC 7636 §4.1-4.2)."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def basic_auth(client_id: str, secret: str) -> str:
+    raw = f"{client_id}:{secret}".encode()
+    return "Basic " + base64.b64encode(raw).decode()

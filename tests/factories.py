@@ -1,0 +1,81 @@
+"""factory_boy factories for users, applications and tokens."""
+
+import secrets
+from datetime import timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, set_token_value
+
+from oauth_server.models import Application
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    first_name = "Ada"
+    last_name = "Lovelace"
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """A confidential authorization-code app; `.cleartext_secret` keeps the secret."""
+
+    class Meta:
+        model = Application
+
+    name = factory.Sequence(lambda n: f"App {n}")
+    client_type = Application.CLIENT_CONFIDENTIAL
+    authorization_grant_type = Application.GRANT_AUTHORIZATION_CODE
+    redirect_uris = "https://client.example/callback"
+    post_logout_redirect_uris = "https://client.example/"
+    allowed_scopes = "openid profile email books:read books:write"
+    algorithm = factory.LazyAttribute(
+        lambda a: (
+            Application.RS256_ALGORITHM if "openid" in a.allowed_scopes.split() else ""
+        )
+    )
+    client_secret = factory.LazyFunction(lambda: secrets.token_urlsafe(32))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        secret = kwargs.get("client_secret", "")
+        if kwargs.get("client_type") == Application.CLIENT_PUBLIC:
+            kwargs["client_secret"] = secret = ""
+        app = model_class(*args, **kwargs)
+        app.full_clean()
+        app.save()
+        app.cleartext_secret = secret
+        return app
+
+
+class AccessTokenFactory(factory.django.DjangoModelFactory):
+    """An access token; `.cleartext` is the bearer value (stored only hashed)."""
+
+    class Meta:
+        model = get_access_token_model()
+
+    user = factory.SubFactory(UserFactory)
+    application = factory.SubFactory(ApplicationFactory)
+    scope = "books:read"
+    expires = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        token = model_class(*args, **kwargs)
+        raw = secrets.token_urlsafe(30)
+        set_token_value(token, raw)
+        token.save()
+        token.cleartext = raw
+        return token
