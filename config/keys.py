@@ -6,7 +6,6 @@ whose public halves stay in the JWKS until every token they signed has expired).
 """
 
 import contextlib
-import contextlib
 import os
 import secrets
 import time
