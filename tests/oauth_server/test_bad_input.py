@@ -132,3 +132,20 @@ def test_token_with_basic_auth_for_unknown_client(client, db):
     )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_client_endpoints_need_no_csrf_token(endpoint):
+    """Clients are not browsers: the endpoints answer without a CSRF token."""
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+
+    response = strict.post(
+        reverse(f"oauth2_provider:{endpoint}"),
+        b"token=x&client_id=x",
+        content_type=FORM,
+    )
+
+    assert response.status_code != 403
