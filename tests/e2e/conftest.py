@@ -26,9 +26,13 @@ class FormParser(HTMLParser):
         attributes = dict(attrs)
         if tag == "form":
             self.forms.append({})
-        elif tag == "input" and self.forms and attributes.get("name"):
-            if attributes.get("type") not in ("submit", "button"):
-                self.forms[-1][attributes["name"]] = attributes.get("value") or ""
+        elif (
+            tag == "input"
+            and self.forms
+            and attributes.get("name")
+            and attributes.get("type") not in ("submit", "button")
+        ):
+            self.forms[-1][attributes["name"]] = attributes.get("value") or ""
 
 
 def form_fields(html: str, index: int = -1) -> dict[str, str]:
