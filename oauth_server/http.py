@@ -20,11 +20,30 @@ def oauth_error(error: errors.OAuth2Error) -> JsonResponse:
     )
 
 
+def nul_byte_error(request: HttpRequest) -> errors.InvalidRequestError | None:
+    """An error if any parameter or the Authorization header holds a NUL byte.
+
+    No legitimate OAuth value has one, and PostgreSQL refuses them in text columns
+    (psycopg 3 raises DataError, which DOT's lookups do not expect).
+    """
+    values = [request.headers.get("Authorization", "")]
+    for params in (request.GET, request.POST):
+        for key, items in params.lists():
+            values.append(key)
+            values.extend(items)
+    if any("\x00" in value for value in values):
+        return errors.InvalidRequestError(
+            description="Parameters must not contain NUL bytes."
+        )
+    return None
+
+
 class OAuthEndpointMixin:
     """Keep the token-side endpoints speaking RFC 6749 §5.2 JSON in every case.
 
     - A body Django refuses to parse (too large, too many fields) would otherwise
-      become Django's HTML 400 page; it is `invalid_request` here.
+      become Django's HTML 400 page; it is `invalid_request` here, and so is a NUL
+      byte anywhere in the parameters.
     - oauthlib's invalid_client carries a Bearer challenge; these endpoints
       authenticate clients with HTTP Basic, so a 401 asks for that.
     """
@@ -37,6 +56,8 @@ class OAuthEndpointMixin:
             request.POST  # noqa: B018  parse now, so limits fail here, as JSON
         except (RequestDataTooBig, TooManyFieldsSent) as exc:
             return oauth_error(errors.InvalidRequestError(description=str(exc)))
+        if error := nul_byte_error(request):
+            return oauth_error(error)
         response = super().dispatch(request, *args, **kwargs)
         if response.status_code == 401:
             response["WWW-Authenticate"] = CLIENT_AUTH_CHALLENGE

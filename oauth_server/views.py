@@ -23,7 +23,12 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628 import errors as rfc8628_errors
 
 from oauth_server import scopes
-from oauth_server.http import CLIENT_AUTH_CHALLENGE, OAuthEndpointMixin, oauth_error
+from oauth_server.http import (
+    CLIENT_AUTH_CHALLENGE,
+    OAuthEndpointMixin,
+    nul_byte_error,
+    oauth_error,
+)
 from oauth_server.models import Application
 
 DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -47,6 +52,18 @@ class AuthorizationView(dot_views.AuthorizationView):
     """
 
     template_name = "oauth_server/authorize.html"
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if error := nul_byte_error(request):
+            self.oauth2_data = {}
+            context = {"error": error}
+            return self.response_class(
+                request=request,
+                template=[self.template_name],
+                context=context,
+                status=400,
+            )
+        return super().dispatch(request, *args, **kwargs)
 
     def redirect(self, redirect_to: str, application):
         issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
