@@ -11,16 +11,16 @@ import time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test import Client
+from django.test.utils import setup_test_environment
 
-from oauth_server import services  # noqa: E402
+from oauth_server import services
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
 PBKDF2_REQUESTS = int(os.environ.get("BENCH_PBKDF2_REQUESTS", "10"))
