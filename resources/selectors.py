@@ -27,9 +27,14 @@ def book_list(*, author_id: int | None = None) -> QuerySet[Book]:
     Both annotations aggregate over the same single join to reviews, so they are
     exact (no row multiplication).
     """
-    books = Book.objects.select_related("author").annotate(
-        review_count=Count("reviews"),
-        average_rating=Avg("reviews__rating", output_field=FloatField()),
+    # Explicit order: Django drops Meta.ordering from aggregating (GROUP BY) queries.
+    books = (
+        Book.objects.select_related("author")
+        .annotate(
+            review_count=Count("reviews"),
+            average_rating=Avg("reviews__rating", output_field=FloatField()),
+        )
+        .order_by("-publication_date", "-id")
     )
     if author_id is not None:
         books = books.filter(author_id=author_id)
@@ -38,7 +43,7 @@ def book_list(*, author_id: int | None = None) -> QuerySet[Book]:
 
 def author_list() -> QuerySet[Author]:
     """Authors with their number of books."""
-    return Author.objects.annotate(book_count=Count("books"))
+    return Author.objects.annotate(book_count=Count("books")).order_by("name", "id")
 
 
 def author_statistics() -> QuerySet[Author]:
@@ -60,7 +65,7 @@ def author_statistics() -> QuerySet[Author]:
         total_price=Sum("books__price", output_field=money),
         average_price=Avg("books__price", output_field=money),
         average_rating=Subquery(ratings, output_field=FloatField()),
-    )
+    ).order_by("name", "id")
 
 
 def review_list(*, book_id: int) -> QuerySet[Review]:
