@@ -87,6 +87,8 @@ class PersonalTokenViewSet(
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[PersonalAccessToken]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return PersonalAccessToken.objects.none()
         return personal_tokens.personal_token_list(user=self.request.user)
 
     def perform_create(self, serializer: PersonalTokenSerializer) -> None:
