@@ -304,3 +304,22 @@ def test_session_user_without_permission_is_refused(api_client, catalogue):
     response = api_client.get(reverse("api:book-list", kwargs=V1))
 
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["book-list", "author-list", "author-stats", "stats-list", "book-review-list"],
+)
+def test_browsable_api_renders_every_list(api_client, editor, catalogue, name):
+    """Each list renders as HTML (with its forms) for a signed-in editor."""
+    kwargs = (
+        {**V1, "book_pk": catalogue["book"].pk} if name == "book-review-list" else V1
+    )
+    api_client.force_login(editor)
+
+    response = api_client.get(
+        reverse(f"api:{name}", kwargs=kwargs), HTTP_ACCEPT="text/html"
+    )
+
+    assert response.status_code == 200
+    assert b"<form" in response.content or name.endswith("stats-list")
