@@ -3,16 +3,12 @@
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path, re_path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerOauthRedirectView,
-    SpectacularSwaggerView,
-)
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from oauth_server import api as oauth_server_api
 from oauth_server.views import HomeView, LoginView
 from resources import urls as resources_urls
+from resources.docs import SwaggerOAuth2RedirectView, SwaggerView
 
 # The resource API: one `api` namespace for the catalogue and personal tokens.
 api_patterns = [*resources_urls.urlpatterns, *oauth_server_api.urlpatterns]
@@ -27,13 +23,13 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        SwaggerView.as_view(url_name="api-schema"),
         name="api-docs",
     ),
-    # Swagger UI's default redirect: ./oauth2-redirect.html next to the UI page.
+    # Swagger UI's default OAuth redirect URI: ./oauth2-redirect.html next to the UI.
     path(
         "api/docs/oauth2-redirect.html",
-        SpectacularSwaggerOauthRedirectView.as_view(),
+        SwaggerOAuth2RedirectView.as_view(),
         name="api-docs-oauth2-redirect",
     ),
     path(

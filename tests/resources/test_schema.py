@@ -76,13 +76,26 @@ def test_swagger_ui_authorizes_with_pkce_as_api_docs(db, api_client):
 
 
 def test_oauth2_redirect_page_is_next_to_swagger_ui(db, api_client):
-    """/api/docs/oauth2-redirect.html forwards to the sidecar page with the query."""
-    response = api_client.get(
-        "/api/docs/oauth2-redirect.html", {"code": "c", "state": "s"}
+    """/api/docs/oauth2-redirect.html is served by Django with the site's opener
+    policy, its script loaded from the sidecar's static files."""
+    response = api_client.get("/api/docs/oauth2-redirect.html", {"code": "c"})
+
+    assert response.status_code == 200
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    html = response.content.decode()
+    assert (
+        'src="/static/drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.js"'
+        in html
     )
 
-    assert response.status_code == 302
-    assert response["Location"] == (
-        "/static/drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.html"
-        "?code=c&state=s"
-    )
+
+def test_swagger_page_keeps_the_site_opener_policy(db, api_client):
+    """The Swagger UI page does not loosen the opener policy (its popup must match)."""
+    response = api_client.get(reverse("api-docs"))
+
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_schema_documents_bearer_tokens_only(schema):
+    """Session cookies are for the browsable API and are not offered in the docs."""
+    assert set(schema["components"]["securitySchemes"]) == {"oauth2"}
