@@ -8,4 +8,5 @@ class ResourcesConfig(AppConfig):
     verbose_name = "Book catalogue"
 
     def ready(self) -> None:
-        from resources import schema  # noqa: F401  (registers OpenAPI extensions)
+        # Imported for their side effects: OpenAPI extensions and system checks.
+        from resources import checks, schema  # noqa: F401

@@ -318,3 +318,22 @@ def test_xml_request_body_is_parsed(client_for, editor):
 
     assert response.status_code == 201, response.content
     assert Book.objects.get().title == "XML Book"
+
+
+def test_if_match_prevents_lost_updates(client_for, editor):
+    """A write with the current ETag succeeds; one with a stale ETag gets 412."""
+    book = BookFactory(price=Decimal("5.00"))
+    url = reverse("api:book-detail", kwargs={**V1, "pk": book.pk})
+    client = client_for(editor)
+    etag = client.get(url)["ETag"]
+
+    first = client.patch(url, {"price": "6.00"}, format="json", HTTP_IF_MATCH=etag)
+    stale = client.patch(url, {"price": "7.00"}, format="json", HTTP_IF_MATCH=etag)
+
+    assert first.status_code == 200
+    assert stale.status_code == 412
+    assert stale.json() == {
+        "detail": "The resource has changed since you read it (If-Match)."
+    }
+    book.refresh_from_db()
+    assert book.price == Decimal("6.00")
