@@ -18,6 +18,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py loaddemo
+	$(BIN)/python manage.py loadbooks
 
 run: demo
 	@echo ""

@@ -44,6 +44,11 @@ INSTALLED_APPS = [
     # Before oauth2_provider, so our templates override DOT's.
     "oauth_server",
     "oauth2_provider",
+    # Resource API
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "resources",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +153,8 @@ X_FRAME_OPTIONS = "DENY"
 # --- OAuth 2.0 / OpenID Connect (django-oauth-toolkit) ---------------------------------
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth_server.Application"
+# DOT's own model, named so migrations can depend on it (personal access tokens).
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
 
 OIDC_KEY_DIR = Path(env.str("OIDC_KEY_DIR", default=str(VAR_DIR / "oidc")))
 _oidc_pem = env.str("OIDC_RSA_PRIVATE_KEY", default="", multiline=True)
@@ -233,12 +240,87 @@ OAUTH2_PROVIDER = {
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Bookshelf catalogue API",
 }
 
+# --- Resource API (resources/): DRF, throttling, OpenAPI ----------------------------
+
+# Rates per OAuth application, per user, and for writes (DRF rate strings such as
+# "100/minute"); counted in the default cache, so Redis shares them between processes.
+API_THROTTLE_RATES = {
+    "application": env.str("API_RATE_PER_APPLICATION", default="5000/hour"),
+    "user": env.str("API_RATE_PER_USER", default="1000/hour"),
+    "catalogue_writes": env.str("API_RATE_CATALOGUE_WRITES", default="200/hour"),
+    "review_writes": env.str("API_RATE_REVIEW_WRITES", default="30/hour"),
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        # First, so a 401 carries its `WWW-Authenticate: Bearer` challenge.
+        "resources.authentication.BearerTokenAuthentication",
+        # The browsable API and personal-token management for signed-in users.
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework_xml.renderers.XMLRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework_xml.parsers.XMLParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "resources.filters.StrictOrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "resources.throttling.ApplicationRateThrottle",
+        "resources.throttling.UserRateThrottle",
+        "resources.throttling.WriteRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": API_THROTTLE_RATES,
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
+    "DEFAULT_VERSION": "v1",
+    "ALLOWED_VERSIONS": ["v1", "v2"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "resources.exceptions.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+_issuer = OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"]  # empty: URLs relative to this origin
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Bookshelf catalogue API",
+    "DESCRIPTION": (
+        "Books, authors and reader reviews. Call it with an OAuth 2 access token "
+        "from this server (or a personal access token): reading needs "
+        f"`{scopes.BOOKS_READ}`, writing `{scopes.BOOKS_WRITE}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Document bearer tokens only; the session is for the browsable API.
+    "AUTHENTICATION_WHITELIST": ["resources.authentication.BearerTokenAuthentication"],
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "OAUTH2_FLOWS": ["authorizationCode"],
+    "OAUTH2_AUTHORIZATION_URL": f"{_issuer}/o/authorize/",
+    "OAUTH2_TOKEN_URL": f"{_issuer}/o/token/",
+    "OAUTH2_REFRESH_URL": f"{_issuer}/o/token/",
+    "OAUTH2_SCOPES": {
+        name: scopes.SCOPES[name] for name in (scopes.BOOKS_READ, scopes.BOOKS_WRITE)
+    },
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
+    # "Authorize" runs authorization code + PKCE with the public client `api-docs`.
+    "SWAGGER_UI_OAUTH2_CONFIG": {
+        "clientId": "api-docs",
+        "usePkceWithAuthorizationCodeGrant": True,
+        "scopes": [scopes.BOOKS_READ],
+    },
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -2,9 +2,16 @@
 
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from oauth_server import api as oauth_server_api
 from oauth_server.views import HomeView, LoginView
+from resources import urls as resources_urls
+from resources.docs import SwaggerOAuth2RedirectView, SwaggerView
+
+# The resource API: one `api` namespace for the catalogue and personal tokens.
+api_patterns = [*resources_urls.urlpatterns, *oauth_server_api.urlpatterns]
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -12,4 +19,23 @@ urlpatterns = [
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("oauth_server.urls")),
+    # Resource API and its documentation (Swagger UI, ReDoc; offline via sidecar).
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+    # Swagger UI's default OAuth redirect URI: ./oauth2-redirect.html next to the UI.
+    path(
+        "api/docs/oauth2-redirect.html",
+        SwaggerOAuth2RedirectView.as_view(),
+        name="api-docs-oauth2-redirect",
+    ),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema"),
+        name="api-redoc",
+    ),
+    re_path(r"^api/(?P<version>v[0-9]+)/", include((api_patterns, "api"))),
 ]

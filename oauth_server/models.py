@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import models
 from oauth2_provider.models import AbstractApplication
+from oauth2_provider.settings import oauth2_settings
 
 from oauth_server import scopes
 
@@ -134,3 +135,39 @@ class Application(AbstractApplication):
         self.allowed_scopes = " ".join(names)
         if errors:
             raise ValidationError(errors)
+
+
+class PersonalAccessToken(models.Model):
+    """A named token a user made for themselves (scripts, CLI), with an expiry.
+
+    The secret is a DOT access token (stored as a checksum, checked for expiry
+    and scope by the same bearer path as OAuth tokens); this row adds the name.
+    Revoking deletes the access token, and this row with it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="personal_access_tokens",
+    )
+    name = models.CharField(max_length=100)
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        on_delete=models.CASCADE,
+        related_name="personal",
+    )
+    hint = models.CharField(
+        max_length=12, help_text="The token's first characters, to tell tokens apart."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"], name="personal_token_unique_name_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"

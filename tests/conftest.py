@@ -5,10 +5,12 @@ import hashlib
 import secrets
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from oauth2_provider.settings import oauth2_settings
 from rest_framework.test import APIClient
 
+from resources import groups
 from tests.factories import AccessTokenFactory, ApplicationFactory, UserFactory
 
 
@@ -112,3 +114,48 @@ def pkce_pair() -> tuple[str, str]:
 def basic_auth(client_id: str, secret: str) -> str:
     raw = f"{client_id}:{secret}".encode()
     return "Basic " + base64.b64encode(raw).decode()
+
+
+# --- Resource API ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def reader(db):
+    """A user in the catalogue readers group (can_read_book)."""
+    user = UserFactory(username="reader")
+    user.groups.add(Group.objects.get(name=groups.READERS))
+    return user
+
+
+@pytest.fixture
+def editor(db):
+    """A user in the catalogue editors group (can_read_book and can_edit_book)."""
+    user = UserFactory(username="editor")
+    user.groups.add(Group.objects.get(name=groups.EDITORS))
+    return user
+
+
+@pytest.fixture
+def token_for(db, web_app):
+    """`token_for(user, scope)`: a valid access token of the web app for `user`."""
+
+    def make(user, scope: str = "books:read books:write"):
+        return AccessTokenFactory(user=user, application=web_app, scope=scope)
+
+    return make
+
+
+@pytest.fixture
+def client_for(api_client_for, token_for):
+    """`client_for(user, scope)`: an APIClient sending a fresh token for `user`."""
+
+    def make(user, scope: str = "books:read books:write") -> APIClient:
+        return api_client_for(token_for(user, scope))
+
+    return make
+
+
+@pytest.fixture
+def machine_token(machine_app):
+    """A client-credentials token (no user) with books:read."""
+    return AccessTokenFactory(user=None, application=machine_app, scope="books:read")

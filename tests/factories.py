@@ -1,7 +1,8 @@
 """factory_boy factories for users, applications and tokens."""
 
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
@@ -79,3 +80,44 @@ class AccessTokenFactory(factory.django.DjangoModelFactory):
         token.save()
         token.cleartext = raw
         return token
+
+
+# --- Resource API ----------------------------------------------------------------------
+
+
+def isbn13(n: int) -> str:
+    """A valid ISBN-13 (978 prefix, right check digit) made from a number."""
+    first12 = f"978{n:09d}"
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return first12 + str((10 - total % 10) % 10)
+
+
+class AuthorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resources.Author"
+
+    name = factory.Sequence(lambda n: f"Author {n}")
+    birth_date = date(1950, 1, 1)
+    biography = "Writes books."
+
+
+class BookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resources.Book"
+
+    title = factory.Sequence(lambda n: f"Book {n}")
+    author = factory.SubFactory(AuthorFactory)
+    publication_date = date(2001, 5, 17)
+    price = Decimal("12.50")
+    isbn = factory.Sequence(isbn13)
+    summary = "A book."
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resources.Review"
+
+    book = factory.SubFactory(BookFactory)
+    user = factory.SubFactory(UserFactory)
+    rating = 4
+    text = "Good."

@@ -16,6 +16,7 @@ from oauth_server import scopes, services
 from oauth_server.models import Application
 
 WEB_ORIGIN = "http://127.0.0.1:8001"
+API_DOCS_ORIGIN = "http://127.0.0.1:8000"
 
 DEMO_APPS = [
     {
@@ -63,6 +64,16 @@ DEMO_APPS = [
         "grant_type": "client-credentials",
         "scope": scopes.INTROSPECTION,
         "description": "A resource server that introspects tokens.",
+    },
+    # Swagger UI's "Authorize" at /api/docs/: authorization code + PKCE, no secret.
+    {
+        "client_id": "api-docs",
+        "name": "API documentation",
+        "client_type": "public",
+        "grant_type": "authorization-code",
+        "scope": " ".join([scopes.BOOKS_READ, scopes.BOOKS_WRITE]),
+        "redirect_uris": [f"{API_DOCS_ORIGIN}/api/docs/oauth2-redirect.html"],
+        "description": "Try the catalogue API from its Swagger UI page.",
     },
 ]
 

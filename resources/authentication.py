@@ -1,0 +1,30 @@
+"""Bearer authentication with RFC 6750 / RFC 9728 challenges."""
+
+from django.conf import settings
+from oauth2_provider.contrib.rest_framework.authentication import (
+    OAuth2ProtectedResourceAuthentication,
+)
+from rest_framework.request import Request
+
+from resources.exceptions import PayloadTooLarge
+
+
+class BearerTokenAuthentication(OAuth2ProtectedResourceAuthentication):
+    """DOT's bearer authentication; the 401 challenge names our metadata document.
+
+    Access tokens from the authorization server and personal access tokens share
+    this path: both are DOT access tokens, stored hashed and checked for expiry.
+    A request without credentials gets a bare challenge (RFC 6750 §3.1: no error
+    code); an unknown or expired token gets `error="invalid_token"`.
+    """
+
+    www_authenticate_realm = "api"
+
+    def authenticate(self, request: Request):
+        # Every parser (XML too, which DRF streams) gets the same body limit that
+        # Django applies to form and JSON bodies; refuse before reading anything.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length.isdigit() and int(length) > limit:
+            raise PayloadTooLarge()
+        return super().authenticate(request)

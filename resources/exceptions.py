@@ -1,0 +1,56 @@
+"""The API's one exception handler and its RFC 6750 insufficient-scope error."""
+
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from oauth2_provider.www_authenticate import build_bearer_challenge
+from rest_framework.exceptions import ParseError, PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+
+class InsufficientScope(PermissionDenied):
+    """A valid token without the scope this request needs (RFC 6750 §3.1)."""
+
+    default_code = "insufficient_scope"
+
+    def __init__(self, scopes: list[str]) -> None:
+        self.scopes = list(scopes)
+        super().__init__(
+            detail=f"This request needs the scope(s): {' '.join(self.scopes)}.",
+            code=self.default_code,
+        )
+
+
+class PayloadTooLarge(ParseError):
+    """A request body over `DATA_UPLOAD_MAX_MEMORY_SIZE` (a 400, like other bad input)."""
+
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, plus Django `ValidationError` from services and oversized
+    bodies as a 400, and `WWW-Authenticate: Bearer error="insufficient_scope"` on
+    scope failures.
+    """
+    # Imported here: rest_framework.views loads our authentication class (which
+    # uses PayloadTooLarge) through its settings, so a module import would cycle.
+    from rest_framework.views import exception_handler
+
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(detail=as_serializer_error(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    response = exception_handler(exc, context)
+    if isinstance(exc, InsufficientScope) and response is not None:
+        request = context["request"]
+        response["WWW-Authenticate"] = build_bearer_challenge(
+            request,
+            oauth2_error={
+                "error": "insufficient_scope",
+                "error_description": "The access token lacks a required scope.",
+                "scope": " ".join(exc.scopes),
+            },
+            realm="api",
+        )
+    return response

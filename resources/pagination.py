@@ -1,0 +1,79 @@
+"""Pagination that answers malformed page and cursor parameters with a 400."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import (
+    Cursor,
+    CursorPagination,
+    PageNumberPagination,
+)
+from rest_framework.request import Request
+
+
+class CataloguePageNumberPagination(PageNumberPagination):
+    """Page numbers with a total `count`, for lists where the total matters."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if (
+            raw is not None
+            and raw not in self.last_page_strings
+            and (not raw.isdigit() or int(raw) < 1)
+        ):
+            raise ValidationError({self.page_query_param: ["Enter a page number."]})
+        size = request.query_params.get(self.page_size_query_param)
+        if size is not None and (not size.isdigit() or int(size) < 1):
+            raise ValidationError(
+                {self.page_size_query_param: ["Enter a positive whole number."]}
+            )
+        # DRF answers a page past the end with 404, which is right: it is not found.
+        return super().paginate_queryset(queryset, request, view)
+
+
+class CatalogueCursorPagination(CursorPagination):
+    """Opaque cursors for the big lists: stable under inserts, no COUNT query.
+
+    The first ordering field positions the cursor; views add the primary key as a
+    tie-breaker so equal values do not repeat or vanish between pages.
+    """
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    ordering = ("-publication_date", "-id")
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError(
+                {self.cursor_query_param: ["Invalid cursor."]}
+            ) from None
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, TypeError, DjangoValidationError):
+            # A well-formed cursor whose position does not fit the ordering field.
+            raise ValidationError(
+                {self.cursor_query_param: ["Invalid cursor."]}
+            ) from None
+
+    def get_page_size(self, request: Request) -> int:
+        size = request.query_params.get(self.page_size_query_param)
+        if size is not None and (not size.isdigit() or int(size) < 1):
+            raise ValidationError(
+                {self.page_size_query_param: ["Enter a positive whole number."]}
+            )
+        return super().get_page_size(request)
+
+
+class ReviewCursorPagination(CatalogueCursorPagination):
+    """Reviews, newest first."""
+
+    ordering = ("-created", "-id")
