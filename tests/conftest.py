@@ -2,7 +2,9 @@
 
 import base64
 import hashlib
+import os
 import secrets
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import Group
@@ -159,3 +161,34 @@ def client_for(api_client_for, token_for):
 def machine_token(machine_app):
     """A client-credentials token (no user) with books:read."""
     return AccessTokenFactory(user=None, application=machine_app, scope="books:read")
+
+
+# Playwright's sync API runs an event loop in the test thread, so Django would refuse
+# ORM calls from it without this.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; never a downloaded browser
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (one Playwright per thread is allowed)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)"
+        )
+    with sync_playwright() as pw:  # leaving the block closes the browser
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    """A fresh browser context (own cookies) and page for one test."""
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()

@@ -3,22 +3,16 @@
 from urllib.parse import parse_qs
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from oauth_server.models import Application
 from tests.factories import ApplicationFactory, UserFactory
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; never a downloaded browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
 
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_swagger_authorize_runs_pkce_and_returns_to_the_page(live_server, monkeypatch):
+def test_swagger_authorize_runs_pkce_and_returns_to_the_page(live_server, page):
     """Authorize opens our consent in a popup; the popup hands the code back to
     Swagger UI (same opener policy on every page), which redeems it with PKCE."""
-    # Playwright's sync API runs an event loop in this thread.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     ApplicationFactory(
         client_id="api-docs",
         client_type=Application.CLIENT_PUBLIC,
@@ -28,30 +22,30 @@ def test_swagger_authorize_runs_pkce_and_returns_to_the_page(live_server, monkey
     )
     UserFactory(username="swagger")
     token_requests = []
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.on(
-            "request",
-            lambda r: (
-                token_requests.append(r.post_data) if "/o/token/" in r.url else None
-            ),
-        )
-        page.goto(f"{live_server.url}/api/docs/")
-        page.click("button.authorize")
-        with page.expect_popup() as opened:
-            page.click(".auth-btn-wrapper button.authorize")
-        popup = opened.value
-        popup.fill("#id_username", "swagger")
-        popup.fill("#id_password", "correct horse battery")
-        popup.click("button[type=submit]")
+    token_statuses = []
+    page.on(
+        "request",
+        lambda r: token_requests.append(r.post_data) if "/o/token/" in r.url else None,
+    )
+    page.on(
+        "response",
+        lambda r: token_statuses.append(r.status) if "/o/token/" in r.url else None,
+    )
+    page.goto(f"{live_server.url}/api/docs/")
+    page.click("button.authorize")
+    with page.expect_popup() as opened:
+        page.click(".auth-btn-wrapper button.authorize")
+    popup = opened.value
+    popup.fill("#id_username", "swagger")
+    popup.fill("#id_password", "correct horse battery")
+    popup.click("button[type=submit]")
+    with page.expect_response(lambda r: "/o/token/" in r.url) as redeemed:
         popup.click("button[name=allow]")
         # oauth2-redirect.html closes the popup only if it reached window.opener.
         popup.wait_for_event("close", timeout=10_000)
-        page.wait_for_timeout(500)
-        browser.close()
+    assert redeemed.value.json()["scope"]
 
+    assert token_statuses == [200]
     assert len(token_requests) == 1
     form = parse_qs(token_requests[0])
     assert form["grant_type"] == ["authorization_code"]
