@@ -10,8 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from config import keys
-from oauth_server import scopes
+from oauth_server import keys, scopes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -34,6 +34,9 @@ class OAuth2Validator(BaseValidator):
             "email_verified": False,
         }
 
+    def get_discovery_claims(self, request) -> list[str]:
+        return list(self.oidc_claim_scope)
+
     def validate_response_type(
         self, client_id, response_type, client, request, *a, **kw
     ):

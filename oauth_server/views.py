@@ -23,7 +23,12 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628 import errors as rfc8628_errors
 
 from oauth_server import scopes
-from oauth_server.http import CLIENT_AUTH_CHALLENGE, ClientAuthChallengeMixin
+from oauth_server.http import (
+    CLIENT_AUTH_CHALLENGE,
+    OAuthEndpointMixin,
+    nul_byte_error,
+    oauth_error,
+)
 from oauth_server.models import Application
 
 DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -47,6 +52,18 @@ class AuthorizationView(dot_views.AuthorizationView):
     """
 
     template_name = "oauth_server/authorize.html"
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if error := nul_byte_error(request):
+            self.oauth2_data = {}
+            context = {"error": error}
+            return self.response_class(
+                request=request,
+                template=[self.template_name],
+                context=context,
+                status=400,
+            )
+        return super().dispatch(request, *args, **kwargs)
 
     def redirect(self, redirect_to: str, application):
         issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
@@ -121,16 +138,7 @@ class ServerMetadataView(DiscoveryMixin, dot_views.OAuthServerMetadataView):
     """`/.well-known/oauth-authorization-server` (RFC 8414)."""
 
 
-def oauth_error(error: errors.OAuth2Error) -> JsonResponse:
-    """An RFC 6749 §5.2 error response."""
-    return JsonResponse(
-        json.loads(error.json),
-        status=error.status_code,
-        headers={"Cache-Control": "no-store"},
-    )
-
-
-class TokenView(ClientAuthChallengeMixin, dot_views.TokenView):
+class TokenView(OAuthEndpointMixin, dot_views.TokenView):
     """The token endpoint (RFC 6749 §3.2), with RFC 8628 §3.5 device polling fixed.
 
     DOT answers a missing device_code with a 500 and an unknown one with a 404
@@ -166,13 +174,11 @@ class TokenView(ClientAuthChallengeMixin, dot_views.TokenView):
         return super().device_flow_token_response(request, device_code, *args, **kwargs)
 
 
-class RevokeTokenView(ClientAuthChallengeMixin, dot_views.RevokeTokenView):
+class RevokeTokenView(OAuthEndpointMixin, dot_views.RevokeTokenView):
     """Token revocation (RFC 7009)."""
 
 
-class DeviceAuthorizationView(
-    ClientAuthChallengeMixin, dot_views.DeviceAuthorizationView
-):
+class DeviceAuthorizationView(OAuthEndpointMixin, dot_views.DeviceAuthorizationView):
     """RFC 8628 §3.2, with absolute verification URIs derived from the request.
 
     oauthlib 3.3 does not check the requested scope against the client here (DOT's
@@ -212,7 +218,7 @@ class DeviceAuthorizationView(
         return request.build_absolute_uri(uri)
 
 
-class IntrospectTokenView(dot_views.IntrospectTokenView):
+class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
     """RFC 7662 introspection for clients allowed the `introspection` scope.
 
     DOT lets any authenticated client introspect; we require the scope on the client

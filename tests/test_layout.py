@@ -1,0 +1,79 @@
+"""Each top-level package imports only what STYLE.md §2.1 allows it to."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# package -> top-level modules it must not import (prefix match)
+FORBIDDEN = {
+    "oauth_server": ("resources", "clients", "config"),
+    "resources": ("clients", "config"),
+    "clients": (
+        "oauth_server",
+        "resources",
+        "config",
+        "oauth2_provider",
+        "rest_framework",
+    ),
+}
+# resources may use only the scope registry from oauth_server
+RESOURCES_ALLOWED_FROM_OAUTH_SERVER = {"oauth_server.scopes", "oauth_server"}
+
+
+def imported_modules(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "oauth_server":
+                names += [f"oauth_server.{alias.name}" for alias in node.names]
+            else:
+                names.append(node.module)
+    return names
+
+
+def python_files(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py")) if (ROOT / package).exists() else []
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_respects_import_rules(package):
+    """No package imports a package it must not depend on."""
+    offenders = []
+    for path in python_files(package):
+        for name in imported_modules(path):
+            top = name.split(".")[0]
+            if top in FORBIDDEN[package]:
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+            if (
+                package == "resources"
+                and top == "oauth_server"
+                and name not in RESOURCES_ALLOWED_FROM_OAUTH_SERVER
+            ):
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert offenders == []
+
+
+def test_only_settings_reads_the_environment():
+    """Server code reads the environment in config/settings.py only."""
+    readers = []
+    for package in ("oauth_server", "resources", "config"):
+        for path in python_files(package):
+            text = path.read_text()
+            if path.name in ("settings.py", "wsgi.py", "asgi.py"):
+                continue
+            if "os.environ" in text or "getenv(" in text or "environ.Env" in text:
+                readers.append(str(path.relative_to(ROOT)))
+    assert readers == []
+
+
+def test_scopes_registry_has_no_django_import():
+    assert not any(
+        name.startswith("django")
+        for name in imported_modules(ROOT / "oauth_server/scopes.py")
+    )
