@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 ID_TOKEN_LEEWAY = 60  # seconds of clock skew tolerated on exp/iat
 SLOW_DOWN_STEP = 5  # RFC 8628 §3.5: add 5 seconds to the interval on slow_down
+NO_KEY_VERIFIES = "No key the server publishes verifies its signature."
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -179,9 +180,9 @@ def verify_id_token(
         )
         claims = json.loads(parsed.claims)
     except jwt.JWTMissingKey as error:
-        raise IDTokenError(
-            "It is signed with a key the server does not publish."
-        ) from (error)
+        # jwcrypto says this both for an unknown kid and for a signature that no
+        # key with that kid verifies; the caller refetches the JWKS once.
+        raise IDTokenError(NO_KEY_VERIFIES) from error
     except (JWException, ValueError, TypeError) as error:
         raise IDTokenError("Its signature is not valid.") from error
     if not isinstance(claims, dict):
@@ -336,7 +337,7 @@ class OAuthClient:
         try:
             return verify_id_token(token, keys=self.keys(), now=self.clock(), **verify)
         except IDTokenError as error:
-            if "publish" not in error.description:
+            if error.description != NO_KEY_VERIFIES:
                 raise
         return verify_id_token(
             token, keys=self.keys(refetch=True), now=self.clock(), **verify
