@@ -5,7 +5,7 @@ from typing import Any
 import requests
 
 from clients.errors import ApiError
-from clients.oauth import raise_for_bearer_error, send
+from clients.http import raise_for_bearer_error, send
 
 
 class BooksAPI:

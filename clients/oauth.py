@@ -8,7 +8,6 @@ Every endpoint comes from the discovery document; every request has a timeout.
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 import threading
@@ -16,28 +15,20 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import requests
-from jwcrypto import jwk, jwt
-from jwcrypto.common import JWException
+from jwcrypto import jwk
 
-from clients.errors import (
-    AuthorizationResponseError,
-    IDTokenError,
-    InsufficientScope,
-    InvalidToken,
-    OAuthError,
-    ServerUnreachable,
-)
+from clients.errors import AuthorizationResponseError, IDTokenError, OAuthError
+from clients.http import raise_for_bearer_error, send
+from clients.idtoken import NO_KEY_VERIFIES, verify_id_token
 from clients.tokens import Tokens
 
 logger = logging.getLogger(__name__)
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-ID_TOKEN_LEEWAY = 60  # seconds of clock skew tolerated on exp/iat
 SLOW_DOWN_STEP = 5  # RFC 8628 §3.5: add 5 seconds to the interval on slow_down
-NO_KEY_VERIFIES = "No key the server publishes verifies its signature."
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -45,54 +36,6 @@ def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(64)  # 86 characters of [A-Za-z0-9-_]
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def send(
-    http: requests.Session, method: str, url: str, *, timeout: float, **kwargs: Any
-) -> requests.Response:
-    """One HTTP request; no answer, or a 5xx, becomes `ServerUnreachable`."""
-    try:
-        response = http.request(method, url, timeout=timeout, **kwargs)
-    except requests.Timeout as error:
-        raise ServerUnreachable(_origin(url), "It did not answer in time.") from error
-    except requests.RequestException as error:
-        raise ServerUnreachable(_origin(url), "Is it running?") from error
-    if response.status_code >= 500:
-        raise ServerUnreachable(
-            _origin(url), f"It answered with an error ({response.status_code})."
-        )
-    return response
-
-
-def bearer_challenge(response: requests.Response) -> dict[str, str]:
-    """The parameters of a `WWW-Authenticate: Bearer ...` header (RFC 6750 §3)."""
-    header = response.headers.get("WWW-Authenticate", "")
-    scheme, _, rest = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return {}
-    params = {}
-    for part in rest.split(","):
-        name, _, value = part.strip().partition("=")
-        if name:
-            params[name.strip()] = value.strip().strip('"')
-    return params
-
-
-def raise_for_bearer_error(response: requests.Response) -> None:
-    """Turn a resource server's 401/403 into `InvalidToken`/`InsufficientScope`."""
-    if response.status_code not in (401, 403):
-        return
-    challenge = bearer_challenge(response)
-    description = challenge.get("error_description", "")
-    if response.status_code == 403 and challenge.get("error") == "insufficient_scope":
-        raise InsufficientScope(description, scope=challenge.get("scope", ""))
-    if response.status_code == 401:
-        raise InvalidToken(challenge.get("error", "invalid_token"), description, 401)
 
 
 @dataclass(frozen=True)
@@ -161,50 +104,6 @@ class DeviceAuthorization:
     verification_uri_complete: str
     expires_at: float
     interval: int
-
-
-def verify_id_token(
-    token: str,
-    *,
-    keys: jwk.JWKSet,
-    issuer: str,
-    client_id: str,
-    nonce: str,
-    now: float,
-    leeway: int = ID_TOKEN_LEEWAY,
-) -> dict[str, Any]:
-    """The claims of an RS256 ID token, checked as OIDC Core §3.1.3.7 asks."""
-    try:
-        parsed = jwt.JWT(
-            jwt=token, key=keys, algs=["RS256"], check_claims=False, expected_type="JWS"
-        )
-        claims = json.loads(parsed.claims)
-    except jwt.JWTMissingKey as error:
-        # jwcrypto says this both for an unknown kid and for a signature that no
-        # key with that kid verifies; the caller refetches the JWKS once.
-        raise IDTokenError(NO_KEY_VERIFIES) from error
-    except (JWException, ValueError, TypeError) as error:
-        raise IDTokenError("Its signature is not valid.") from error
-    if not isinstance(claims, dict):
-        raise IDTokenError("Its payload is not a JSON object.")
-    if claims.get("iss") != issuer:
-        raise IDTokenError("It was issued by another server (iss).")
-    audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    if client_id not in audiences:
-        raise IDTokenError("It was issued to another client (aud).")
-    if len(audiences) > 1 and claims.get("azp") != client_id:
-        raise IDTokenError("It names another authorized party (azp).")
-    exp, iat = claims.get("exp"), claims.get("iat")
-    if not isinstance(exp, int | float) or now > exp + leeway:
-        raise IDTokenError("It has expired (exp).")
-    if not isinstance(iat, int | float) or iat > now + leeway:
-        raise IDTokenError("It was issued in the future (iat).")
-    if not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
-        raise IDTokenError("It answers another sign-in request (nonce).")
-    if not claims.get("sub"):
-        raise IDTokenError("It names no user (sub).")
-    return claims
 
 
 class OAuthClient:

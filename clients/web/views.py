@@ -4,7 +4,7 @@ import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -233,7 +233,7 @@ def local_query(api_url: str | None) -> str | None:
     """The query string of an API page link, to put on our own /books/ URL."""
     if not api_url:
         return None
-    return "?" + "&".join(f"{k}={v}" for k, v in parse_qsl(urlsplit(api_url).query))
+    return "?" + urlencode(parse_qsl(urlsplit(api_url).query))
 
 
 @require_GET

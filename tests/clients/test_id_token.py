@@ -6,7 +6,7 @@ import pytest
 from jwcrypto import jwk, jwt
 
 from clients.errors import IDTokenError
-from clients.oauth import verify_id_token
+from clients.idtoken import verify_id_token
 from tests.clients.fakes import ISSUER, FakeHTTP, oauth_client, response
 
 NOW = 1_700_000_000

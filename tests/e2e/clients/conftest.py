@@ -182,6 +182,31 @@ def world(live_server, web_client, api):
     return user
 
 
+def _subclasses(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+@pytest.fixture
+def dot_settings(oauth2_settings_override):
+    """`oauth2_settings_override` that also reaches the live server's views.
+
+    DOT caches one oauthlib server per view class (`_oauthlib_core`), built with the
+    settings of its first request; rebuild it per request during the test, and drop
+    the caches afterwards so the override does not leak into later tests.
+    """
+    from oauth2_provider.views.mixins import OAuthLibMixin
+
+    def override(**values):
+        oauth2_settings_override(ALWAYS_RELOAD_OAUTHLIB_CORE=True, **values)
+
+    yield override
+    for view in _subclasses(OAuthLibMixin):
+        if "_oauthlib_core" in vars(view):
+            delattr(view, "_oauthlib_core")
+
+
 @pytest.fixture
 def visitor() -> Browser:
     return Browser()

@@ -4,7 +4,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -51,9 +50,9 @@ class Cli:
 
 
 @pytest.fixture
-def cli(world, issuer, api_url, tmp_path, oauth2_settings_override) -> Cli:
+def cli(world, issuer, api_url, tmp_path, dot_settings) -> Cli:
     # Poll every second, not five: the CLI follows whatever the server announces.
-    oauth2_settings_override(DEVICE_FLOW_INTERVAL=1)
+    dot_settings(DEVICE_FLOW_INTERVAL=1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENT_")}
     token_file = tmp_path / "config" / "tokens.json"
     env.update(
@@ -100,12 +99,10 @@ def login(cli: Cli, visitor: Browser, issuer: str, action: str = "accept"):
 
 def test_device_login_books_review_refresh_logout(cli, visitor, issuer, api):
     """Login by device code, use the API, survive expiry, log out with revocation."""
-    started = time.monotonic()
     code, err = login(cli, visitor, issuer)
 
     assert code == 0, err
     assert "Signed in." in err
-    assert time.monotonic() - started < 10
     assert stat.S_IMODE(cli.token_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(cli.token_file.parent.stat().st_mode) == 0o700
 

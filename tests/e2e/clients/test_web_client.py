@@ -129,6 +129,24 @@ def test_access_token_refreshed_after_forced_expiry(world, visitor, web_client, 
     assert live.count() == 1
 
 
+def test_access_token_refreshed_before_it_expires(
+    world, visitor, web_client, issuer, dot_settings
+):
+    """A token within 30 s of expiry is refreshed before the API call, not after."""
+    dot_settings(ACCESS_TOKEN_EXPIRE_SECONDS=20)
+    home = sign_in(visitor, web_client.url, issuer)
+    assert "Welcome" in home.text  # its userinfo call already refreshed once
+    assert RefreshToken.objects.count() == 2
+
+    books = visitor.get(f"{web_client.url}/books/")
+
+    assert books.status_code == 200
+    assert RefreshToken.objects.count() == 3
+    assert RefreshToken.objects.filter(revoked__isnull=True).count() == 1
+    # Every access token the server issued is still valid: nothing was refused.
+    assert not AccessToken.objects.filter(expires__lt=timezone.now()).exists()
+
+
 def test_denied_consent_has_a_clear_page(world, visitor, web_client, issuer):
     """Deny on the consent page: the client explains, nothing is issued."""
     page = sign_in(visitor, web_client.url, issuer, allow=False)
