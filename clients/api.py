@@ -29,9 +29,11 @@ class BooksAPI:
         return self._call("GET", "/api/v1/books/", params=params)
 
     def get_book(self, book_id: int) -> dict[str, Any]:
+        """One book with its rating summary."""
         return self._call("GET", f"/api/v1/books/{int(book_id)}/")
 
     def stats(self) -> dict[str, Any]:
+        """Catalogue statistics, with a per-year breakdown."""
         return self._call("GET", "/api/v1/stats/")
 
     def add_review(self, book_id: int, *, rating: int, text: str) -> dict[str, Any]:

@@ -55,10 +55,12 @@ class WebConfig(ClientConfig):
 
     @property
     def origin(self) -> str:
+        """The web client's own origin, from its redirect URI."""
         return _origin(self.redirect_uri)
 
     @property
     def logout_redirect(self) -> str:
+        """Where the server sends the browser after logout."""
         return self.post_logout_redirect_uri or f"{self.origin}/"
 
 

@@ -54,6 +54,7 @@ class ProviderMetadata:
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> "ProviderMetadata":
+        """Read a discovery document; a missing required endpoint is an error."""
         try:
             return cls(
                 issuer=doc["issuer"],

@@ -78,9 +78,11 @@ class Tokens:
         return set(self.scope.split())
 
     def has_scope(self, name: str) -> bool:
+        """Whether the token was granted `name`."""
         return name in self.scopes
 
     def expires_soon(self, now: float, margin: float = REFRESH_MARGIN) -> bool:
+        """Whether the access token expires within `margin` seconds."""
         return self.expires_at is not None and now >= self.expires_at - margin
 
 

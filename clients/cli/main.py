@@ -54,11 +54,13 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a usage error exits 1: 2 means "sign-in needed" here."""
 
     def error(self, message: str) -> NoReturn:
+        """Print usage and exit 1."""
         self.print_usage(sys.stderr)
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> Parser:
+    """The argument parser; `--help` documents the exit codes."""
     parser = Parser(
         prog="python -m clients.cli",
         description="Browse the Bookshelf catalogue and write reviews.",
@@ -115,7 +117,8 @@ class Cli:
         self.oauth = OAuthClient(
             issuer=self.issuer,
             client_id=args.client_id or config.client_id,
-            client_secret=config.client_secret,
+            # The CLI itself is a public client; the secret is for machine use only.
+            client_secret=config.client_secret if args.client_credentials else "",
             timeout=config.timeout,
         )
         self.store = TokenFile(
@@ -125,12 +128,15 @@ class Cli:
         )
 
     def say(self, message: str) -> None:
+        """Progress or an error, on stderr."""
         print(message, file=self.err)
 
     def show(self, message: str) -> None:
+        """Data, on stdout."""
         print(message, file=self.out)
 
     def run(self) -> int:
+        """Dispatch to `cmd_<command>_<action>`; return the exit code."""
         args = self.args
         if args.client_credentials and args.command in {"login", "logout"}:
             self.say(
@@ -146,6 +152,7 @@ class Cli:
     # --- sign-in ------------------------------------------------------------------
 
     def cmd_login_(self) -> int:
+        """Device authorization grant: show the code, poll, store the tokens."""
         device = self.oauth.start_device_authorization(DEVICE_SCOPE)
         minutes = max(1, round((device.expires_at - time.time()) / 60))
         self.say(f"To sign in, open {device.verification_uri}")
@@ -163,6 +170,7 @@ class Cli:
         return EXIT_OK
 
     def cmd_logout_(self) -> int:
+        """Revoke both tokens (RFC 7009), then delete the token file."""
         tokens = self.store.load()
         if tokens is None:
             self.say("Not signed in.")
@@ -189,6 +197,7 @@ class Cli:
     # --- books and reviews --------------------------------------------------------
 
     def cmd_books_list(self) -> int:
+        """One page of books as a table."""
         params = {"page": str(self.args.page)} if self.args.page else {}
         data = self.call_api(lambda api: api.list_books(**params))
         rows = [
@@ -201,6 +210,7 @@ class Cli:
         return EXIT_OK
 
     def cmd_books_show(self) -> int:
+        """One book, field by field."""
         book = self.call_api(lambda api: api.get_book(self.args.book_id))
         for name in ("id", "title", "author", "publication_date", "isbn", "price"):
             self.show(
@@ -212,6 +222,7 @@ class Cli:
         return EXIT_OK
 
     def cmd_books_stats(self) -> int:
+        """Catalogue statistics and the per-year table."""
         stats = self.call_api(lambda api: api.stats())
         for name in (
             "book_count",
@@ -236,6 +247,7 @@ class Cli:
         return EXIT_OK
 
     def cmd_review_add(self) -> int:
+        """Post a review; needs `books:write`."""
         args = self.args
         self.call_api(
             lambda api: api.add_review(

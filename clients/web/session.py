@@ -37,11 +37,13 @@ def oauth_client() -> OAuthClient:
 
 
 def books_api(access_token: str) -> BooksAPI:
+    """The resource API, called with `access_token`."""
     config = settings.BOOKSHELF_CLIENT
     return BooksAPI(config.api_base, access_token, timeout=config.timeout)
 
 
 def stored_tokens(request: HttpRequest) -> Tokens | None:
+    """The tokens in this request's session, if any."""
     data = request.session.get(TOKENS)
     return Tokens.from_dict(data) if data else None
 

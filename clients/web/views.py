@@ -65,6 +65,7 @@ def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """The profile (from userinfo) when signed in, else the sign-in button."""
     profile = None
     if stored_tokens(request) is not None:
         profile = keeper(request).call(oauth_client().userinfo)
@@ -165,6 +166,7 @@ def callback(request: HttpRequest) -> HttpResponse:
 def authorization_error_page(
     request: HttpRequest, error: AuthorizationResponseError
 ) -> HttpResponse:
+    """What to tell the person when the redirect back carries an error."""
     again = (reverse("login"), "Try again")
     if error.error == "access_denied":
         return error_page(
@@ -193,6 +195,7 @@ def authorization_error_page(
 
 
 def display_name(claims: dict[str, Any]) -> str:
+    """A name to greet the person with, from the ID-token claims."""
     return (
         claims.get("name")
         or claims.get("preferred_username")
@@ -216,6 +219,7 @@ def revoke_quietly(tokens: Tokens) -> bool:
 @require_GET
 @signed_in
 def books(request: HttpRequest) -> HttpResponse:
+    """One page of books; the API's page links become ours."""
     params = {k: v for k, v in request.GET.items() if k in {"page", "cursor", "search"}}
     data = keeper(request).call(lambda token: books_api(token).list_books(**params))
     return page(
@@ -239,6 +243,7 @@ def local_query(api_url: str | None) -> str | None:
 @require_GET
 @signed_in
 def book(request: HttpRequest, book_id: int) -> HttpResponse:
+    """One book and the review form."""
     data = keeper(request).call(lambda token: books_api(token).get_book(book_id))
     return page(request, "web/book.html", {"book": data})
 
@@ -246,6 +251,7 @@ def book(request: HttpRequest, book_id: int) -> HttpResponse:
 @require_GET
 @signed_in
 def stats(request: HttpRequest) -> HttpResponse:
+    """Catalogue statistics."""
     data = keeper(request).call(lambda token: books_api(token).stats())
     return page(request, "web/stats.html", {"stats": data})
 
@@ -271,6 +277,7 @@ def review(request: HttpRequest, book_id: int) -> HttpResponse:
 def ask_for_write(
     request: HttpRequest, tokens: Tokens, *, book_id: int, rating: int, text: str
 ) -> HttpResponse:
+    """Go back to the authorization endpoint for `books:write`, review kept."""
     scope = " ".join(iter_scopes(f"{tokens.scope} {SIGN_IN_SCOPE} {WRITE_SCOPE}"))
     return start_authorization(
         request,
@@ -283,6 +290,7 @@ def ask_for_write(
 def post_review(
     request: HttpRequest, *, book_id: int, rating: int, text: str
 ) -> HttpResponse:
+    """Post the review and say how it went on the book page."""
     try:
         keeper(request).call(
             lambda token: books_api(token).add_review(book_id, rating=rating, text=text)
