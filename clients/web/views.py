@@ -145,6 +145,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         )
     previous, user = stored_tokens(request), request.session.get(USER)
     if user and user["sub"] != claims["sub"]:
+        revoke_quietly(tokens)  # not the person signed in here: drop the new grant
         return error_page(
             request,
             status=400,
