@@ -116,9 +116,10 @@ def fake_api(issuer) -> Iterator[FakeBooksAPI]:
 
 
 @pytest.fixture
-def api(fake_api) -> FakeBooksAPI:
+def api(fake_api) -> Iterator[FakeBooksAPI]:
     fake_api.reviews.clear()
-    return fake_api
+    yield fake_api
+    fake_api.down = False
 
 
 @pytest.fixture(scope="session")

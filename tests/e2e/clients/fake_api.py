@@ -55,6 +55,7 @@ class FakeBooksAPI:
         self.introspection_url = introspection_url
         self.credentials = (client_id, secret)
         self.reviews: list[dict[str, Any]] = []
+        self.down = False  # answer 503 to everything, like a failing upstream
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -117,6 +118,8 @@ def _handler(api: FakeBooksAPI) -> type[BaseHTTPRequestHandler]:
             self.route("POST")
 
         def route(self, method: str) -> None:
+            if api.down:
+                return self.reply(503, {"detail": "Service unavailable."})
             path, _, query = self.path.partition("?")
             needed = "books:write" if method == "POST" else "books:read"
             token = self.headers.get("Authorization", "")

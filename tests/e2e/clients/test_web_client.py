@@ -285,3 +285,16 @@ def test_server_unreachable_has_a_clear_page(world, visitor, tmp_path, api_url):
 
     assert page.status_code == 503
     assert "The service is unreachable" in page.text
+
+
+def test_api_unavailable_has_a_clear_page(world, visitor, web_client, issuer, api):
+    """The API failing is a 503 page with a retry link; the sign-in survives."""
+    sign_in(visitor, web_client.url, issuer)
+    api.down = True
+
+    page = visitor.get(f"{web_client.url}/books/")
+
+    assert page.status_code == 503
+    assert "The service is unreachable" in page.text
+    api.down = False
+    assert visitor.get(f"{web_client.url}/books/").status_code == 200
