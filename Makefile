@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DEBUG ?= true
 
-.PHONY: install run serve test test-postgres lint format bench clean browser demo
+.PHONY: install run client serve test test-postgres lint format bench clean browser demo
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -20,12 +20,24 @@ demo: install
 	$(BIN)/python manage.py loaddemo
 	$(BIN)/python manage.py loadbooks
 
+# The sample client's secret, from the demo data unless CLIENT_SECRET is set.
+DEMO_WEB_SECRET = $${CLIENT_SECRET:-$$($(BIN)/python -c 'import json; print(json.load(open("var/demo.json"))["clients"]["bookshelf-web"]["client_secret"])')}
+
+# The server on :8000 and the sample web client on :8001; Ctrl-C stops both.
 run: demo
 	@echo ""
 	@echo "Authorization server: http://127.0.0.1:8000/"
 	@echo "Discovery:            http://127.0.0.1:8000/.well-known/openid-configuration"
+	@echo "Sample client:        http://127.0.0.1:8001/  (Bookshelf, signs in with the server)"
 	@echo "Demo credentials and client secrets are above (and in var/demo.json)."
+	@CLIENT_SECRET="$(DEMO_WEB_SECRET)" $(BIN)/python -m clients.web runserver 127.0.0.1:8001 --noreload & \
+	client=$$!; trap 'kill $$client 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The sample web client alone, for a server already running on :8000.
+client: demo
+	@echo "Sample client: http://127.0.0.1:8001/"
+	@CLIENT_SECRET="$(DEMO_WEB_SECRET)" $(BIN)/python -m clients.web runserver 127.0.0.1:8001
 
 # Debian's Chromium for the browser tests; installed when missing and we are root.
 browser:

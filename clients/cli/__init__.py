@@ -1,0 +1,1 @@
+"""The Bookshelf command-line client: device sign-in, books, reviews."""
