@@ -266,7 +266,7 @@ def test_incremental_authorization_for_a_review(
     book = visitor.get(book_url)
     assert "<h1>Kindred</h1>" in book.text
     assert "by Octavia E. Butler" in book.text
-    assert "Average rating: 5.0 (1 reviews)" in book.text
+    assert "Average rating: 5.0 (1 review)" in book.text
 
     page = csrf_post(visitor, book, "rating", {"rating": "4", "text": "Gripping."})
 
