@@ -1,15 +1,20 @@
 """The Bookshelf resource API, called with a bearer access token."""
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
 from clients.errors import ApiError
 from clients.http import raise_for_bearer_error, send
 
+# v2, not v1: a v2 book embeds its author (`{"id", "name"}`) where v1 has only the
+# id, so one call per page is enough to show who wrote what.
+API_PATH = "/api/v2"
+
 
 class BooksAPI:
-    """`/api/v1/` endpoints; 401/403 become `InvalidToken`/`InsufficientScope`."""
+    """`/api/v2/` endpoints; 401/403 become `InvalidToken`/`InsufficientScope`."""
 
     def __init__(
         self,
@@ -25,22 +30,25 @@ class BooksAPI:
         self.http = http or requests.Session()
 
     def list_books(self, **params: str) -> dict[str, Any]:
-        """One page: `{"next", "previous", "results": [...]}`."""
-        return self._call("GET", "/api/v1/books/", params=params)
+        """One page: `{"next", "previous", "results": [...]}`.
+
+        Pages are cursors: pass `cursor` from the `next` or `previous` link.
+        """
+        return self._call("GET", f"{API_PATH}/books/", params=params)
 
     def get_book(self, book_id: int) -> dict[str, Any]:
         """One book with its rating summary."""
-        return self._call("GET", f"/api/v1/books/{int(book_id)}/")
+        return self._call("GET", f"{API_PATH}/books/{int(book_id)}/")
 
     def stats(self) -> dict[str, Any]:
         """Catalogue statistics, with a per-year breakdown."""
-        return self._call("GET", "/api/v1/stats/")
+        return self._call("GET", f"{API_PATH}/stats/")
 
     def add_review(self, book_id: int, *, rating: int, text: str) -> dict[str, Any]:
         """Post a review (needs `books:write`); a second one by the same user is a 400."""
         return self._call(
             "POST",
-            f"/api/v1/books/{int(book_id)}/reviews/",
+            f"{API_PATH}/books/{int(book_id)}/reviews/",
             json={"rating": rating, "text": text},
         )
 
@@ -66,6 +74,14 @@ class BooksAPI:
         if not isinstance(body, dict):
             raise ApiError("api_error", "The API answered without a JSON object.")
         return body
+
+
+def cursor_of(link: str | None) -> str | None:
+    """The `cursor` of a page link (`next` / `previous`), or None without one."""
+    if not link:
+        return None
+    values = parse_qs(urlsplit(link).query).get("cursor")
+    return values[0] if values else None
 
 
 def _describe(body: object, response: requests.Response) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
 
-from clients.api import BooksAPI
+from clients.api import BooksAPI, cursor_of
 from clients.cli.store import TokenFile
 from clients.config import CliConfig, cli_config
 from clients.errors import (
@@ -82,7 +82,9 @@ def build_parser() -> Parser:
     books = commands.add_parser("books", help="list, show, stats")
     actions = books.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="one page of books")
-    listing.add_argument("--page", type=int, help="page number")
+    listing.add_argument(
+        "--cursor", help="where a page starts (printed after the previous page)"
+    )
     show = actions.add_parser("show", help="one book")
     show.add_argument("book_id", type=int)
     actions.add_parser("stats", help="catalogue statistics")
@@ -198,25 +200,31 @@ class Cli:
 
     def cmd_books_list(self) -> int:
         """One page of books as a table."""
-        params = {"page": str(self.args.page)} if self.args.page else {}
+        params = {"cursor": self.args.cursor} if self.args.cursor else {}
         data = self.call_api(lambda api: api.list_books(**params))
         rows = [
-            (b["id"], b["title"], b["author"], b["price"], _rating(b))
+            (b["id"], b["title"], _author(b), b["price"], _rating(b))
             for b in data.get("results", [])
         ]
         self.show(_table(("ID", "TITLE", "AUTHOR", "PRICE", "RATING"), rows))
-        if data.get("next"):
-            self.say(f"More: --page {(self.args.page or 1) + 1}")
+        if cursor := cursor_of(data.get("next")):
+            self.say(f"More: --cursor {cursor}")
         return EXIT_OK
 
     def cmd_books_show(self) -> int:
         """One book, field by field."""
         book = self.call_api(lambda api: api.get_book(self.args.book_id))
-        for name in ("id", "title", "author", "publication_date", "isbn", "price"):
-            self.show(
-                f"{name.replace('_', ' ').capitalize() + ':':<18}{book.get(name)}"
-            )
-        self.show(f"{'Rating:':<18}{_rating(book)}")
+        fields = {
+            "id": book.get("id"),
+            "title": book.get("title"),
+            "author": _author(book),
+            "publication_date": book.get("publication_date"),
+            "isbn": book.get("isbn"),
+            "price": book.get("price"),
+            "rating": _rating(book),
+        }
+        for name, value in fields.items():
+            self.show(f"{name.replace('_', ' ').capitalize() + ':':<18}{value}")
         if book.get("summary"):
             self.show(f"\n{book['summary']}")
         return EXIT_OK
@@ -234,8 +242,10 @@ class Cli:
             "review_count",
             "average_rating",
         ):
+            value = stats.get(name)
             self.show(
-                f"{name.replace('_', ' ').capitalize() + ':':<18}{stats.get(name)}"
+                f"{name.replace('_', ' ').capitalize() + ':':<18}"
+                f"{'-' if value is None else value}"
             )
         rows = [
             (y["year"], y["book_count"], y["average_price"])
@@ -259,9 +269,17 @@ class Cli:
         return EXIT_OK
 
 
+def _author(book: dict[str, Any]) -> str:
+    """The author's name (v2 embeds `{"id", "name"}`)."""
+    return (book.get("author") or {}).get("name", "")
+
+
 def _rating(book: dict[str, Any]) -> str:
+    """`4.5 (2)`: the average (a float, or null without reviews) and the count."""
     average = book.get("average_rating")
-    return f"{average} ({book.get('review_count', 0)})" if average else "-"
+    if average is None:
+        return "-"
+    return f"{average:.1f} ({book.get('review_count', 0)})"
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -221,7 +221,7 @@ def revoke_quietly(tokens: Tokens) -> bool:
 @signed_in
 def books(request: HttpRequest) -> HttpResponse:
     """One page of books; the API's page links become ours."""
-    params = {k: v for k, v in request.GET.items() if k in {"page", "cursor", "search"}}
+    params = {k: v for k, v in request.GET.items() if k in {"cursor", "search"}}
     data = keeper(request).call(lambda token: books_api(token).list_books(**params))
     return page(
         request,

@@ -108,7 +108,7 @@ def test_api_maps_bearer_errors():
     http = FakeHTTP()
     http.queue(
         "GET",
-        "/api/v1/stats/",
+        "/api/v2/stats/",
         response(
             401, {"detail": "x"}, **{"WWW-Authenticate": 'Bearer error="invalid_token"'}
         ),

@@ -1,10 +1,10 @@
 """Real servers on loopback ports chosen at runtime.
 
-The authorization server is pytest-django's `live_server` (a thread of this process,
-on the test database, so tests can reach into the DB to force expiry). The web client
-runs as a subprocess with its own settings module (`clients.web.settings`): two
-Django settings cannot share one process. The resource API is `FakeBooksAPI` until
-the real one is merged here; only the `api_url` fixture names it.
+The authorization server and the resource API are pytest-django's `live_server` (a
+thread of this process, on the test database, so tests can seed the catalogue, force
+expiry and read back what the API wrote). The web client runs as a subprocess with
+its own settings module (`clients.web.settings`): two Django settings cannot share
+one process.
 """
 
 import os
@@ -15,14 +15,25 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import requests
+from django.contrib.auth.models import AbstractUser, Group, Permission
+from django.contrib.contenttypes.models import ContentType
 
+from resources import groups
+from resources.models import Book
 from tests.e2e.clients.browser import Browser
-from tests.e2e.clients.fake_api import FakeBooksAPI
-from tests.factories import ApplicationFactory, UserFactory
+from tests.factories import (
+    ApplicationFactory,
+    AuthorFactory,
+    BookFactory,
+    ReviewFactory,
+    UserFactory,
+)
 
 # Both servers on 127.0.0.1, as in `make run`: one host, one cookie jar, two ports.
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
@@ -33,8 +44,6 @@ WEB_CLIENT_SECRET = secrets.token_urlsafe(32)
 CLI_CLIENT_ID = "bookshelf-cli-e2e"
 MACHINE_CLIENT_ID = "catalogue-sync-e2e"
 MACHINE_SECRET = secrets.token_urlsafe(32)
-API_CLIENT_ID = "resource-server-e2e"
-API_SECRET = secrets.token_urlsafe(32)
 PASSWORD = "correct horse battery"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -105,27 +114,9 @@ def issuer(live_server) -> str:
 
 
 @pytest.fixture(scope="session")
-def fake_api(issuer) -> Iterator[FakeBooksAPI]:
-    api = FakeBooksAPI(
-        introspection_url=f"{issuer}/o/introspect/",
-        client_id=API_CLIENT_ID,
-        secret=API_SECRET,
-    )
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def api(fake_api) -> Iterator[FakeBooksAPI]:
-    fake_api.reviews.clear()
-    yield fake_api
-    fake_api.down = False
-
-
-@pytest.fixture(scope="session")
-def api_url(fake_api) -> str:
-    """Where the clients find the resource API (the real one: `live_server.url`)."""
-    return fake_api.url
+def api_url(live_server) -> str:
+    """Where the clients find the resource API: the same server, as in `make run`."""
+    return live_server.url
 
 
 @pytest.fixture(scope="session")
@@ -137,14 +128,32 @@ def web_client(issuer, api_url, tmp_path_factory) -> Iterator[WebClient]:
     stop(client)
 
 
+def join_catalogue_readers(user: AbstractUser) -> None:
+    """Give `user` `resources.can_read_book` the way `loadbooks` does: by group.
+
+    The group is made again if missing: the `0002_catalogue_groups` migration made
+    it, but each `live_server` test flushes the database, groups included (the
+    permissions themselves are recreated by the flush's post_migrate signal).
+    """
+    readers, _ = Group.objects.get_or_create(name=groups.READERS)
+    readers.permissions.add(
+        Permission.objects.get(
+            content_type=ContentType.objects.get_for_model(Book),
+            codename="can_read_book",
+        )
+    )
+    user.groups.add(readers)
+
+
 @pytest.fixture
-def world(live_server, web_client, api):
-    """What `loaddemo` registers, for these ports: a user and the three clients.
+def world(live_server, web_client):
+    """What `loaddemo` registers, for these ports: a catalogue reader and the clients.
 
     Function-scoped: `live_server` tests run on `transactional_db`, flushed after
     each test.
     """
     user = UserFactory(username="alice", email="alice@example.com", password=PASSWORD)
+    join_catalogue_readers(user)
     ApplicationFactory(
         name="Bookshelf",
         client_id=WEB_CLIENT_ID,
@@ -171,16 +180,57 @@ def world(live_server, web_client, api):
         post_logout_redirect_uris="",
         allowed_scopes="books:read",
     )
-    ApplicationFactory(
-        name="Resource server",
-        client_id=API_CLIENT_ID,
-        client_secret=API_SECRET,
-        authorization_grant_type="client-credentials",
-        redirect_uris="",
-        post_logout_redirect_uris="",
-        allowed_scopes="introspection",
-    )
     return user
+
+
+# With the three books below, one more than the API's page of 20: the 18 filler
+# books (2001) and Kindred and The Left Hand of Darkness fill page one, Solaris
+# (the oldest) is alone on page two.
+FILLER_BOOKS = 18
+FILLER_PRICE = Decimal("10.00")
+# 9.99 + 12.50 + 11.00 + 18 * 10.00, as the API sums it (a decimal string).
+TOTAL_PRICE = "213.49"
+
+
+@dataclass
+class Catalogue:
+    left_hand: Book
+    kindred: Book
+    solaris: Book
+
+
+@pytest.fixture
+def catalogue(world) -> Catalogue:
+    """Real rows behind the real API: three known books, filler for a second page,
+    and one review of Kindred by another reader (so one rating is not null)."""
+    le_guin = AuthorFactory(name="Ursula K. Le Guin", birth_date=date(1929, 10, 21))
+    butler = AuthorFactory(name="Octavia E. Butler", birth_date=date(1947, 6, 22))
+    lem = AuthorFactory(name="Stanisław Lem", birth_date=date(1921, 9, 12))
+    books = Catalogue(
+        left_hand=BookFactory(
+            title="The Left Hand of Darkness",
+            author=le_guin,
+            publication_date=date(1969, 3, 1),
+            price=Decimal("9.99"),
+        ),
+        kindred=BookFactory(
+            title="Kindred",
+            author=butler,
+            publication_date=date(1979, 6, 1),
+            price=Decimal("12.50"),
+        ),
+        solaris=BookFactory(
+            title="Solaris",
+            author=lem,
+            publication_date=date(1961, 1, 1),
+            price=Decimal("11.00"),
+        ),
+    )
+    BookFactory.create_batch(FILLER_BOOKS, price=FILLER_PRICE)
+    ReviewFactory(
+        book=books.kindred, user=UserFactory(username="bob"), rating=5, text="Vivid."
+    )
+    return books
 
 
 def _subclasses(cls: type) -> Iterator[type]:

@@ -1,4 +1,5 @@
-"""The CLI as a subprocess against the live authorization server: real exit codes."""
+"""The CLI as a subprocess against the live authorization server and resource API:
+real exit codes."""
 
 import os
 import stat
@@ -12,6 +13,7 @@ import pytest
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
+from resources.models import Review
 from tests.e2e.clients.browser import Browser
 from tests.e2e.clients.conftest import (
     CLI_CLIENT_ID,
@@ -19,6 +21,7 @@ from tests.e2e.clients.conftest import (
     MACHINE_SECRET,
     PASSWORD,
     REPO,
+    TOTAL_PRICE,
     free_port,
 )
 
@@ -97,7 +100,16 @@ def login(cli: Cli, visitor: Browser, issuer: str, action: str = "accept"):
     return process.returncode, err
 
 
-def test_device_login_books_review_refresh_logout(cli, visitor, issuer, api):
+def more_cursor(stderr: str) -> str:
+    """The cursor in the CLI's "More: --cursor ..." hint."""
+    hints = [line for line in stderr.splitlines() if line.startswith("More: --cursor ")]
+    assert len(hints) == 1, stderr
+    return hints[0].removeprefix("More: --cursor ")
+
+
+def test_device_login_books_review_refresh_logout(
+    cli, catalogue, visitor, issuer, world
+):
     """Login by device code, use the API, survive expiry, log out with revocation."""
     code, err = login(cli, visitor, issuer)
 
@@ -108,21 +120,43 @@ def test_device_login_books_review_refresh_logout(cli, visitor, issuer, api):
 
     listing = cli.run("books", "list")
     assert listing.returncode == 0, listing.stderr
-    assert "Kindred" in listing.stdout
-    assert "More: --page 2" in listing.stderr
-    assert "Solaris" in cli.run("books", "list", "--page", "2").stdout
-    assert "Stanisław Lem" in cli.run("books", "show", "3").stdout
-    assert "33.49" in cli.run("books", "stats").stdout
-
-    review = cli.run("review", "add", "1", "--rating", "5", "--text", "Wonderful.")
-    assert review.returncode == 0, review.stderr
-    assert api.reviews == [
-        {"book": 1, "user": "alice", "rating": 5, "text": "Wonderful."}
+    kindred = [
+        line.split() for line in listing.stdout.splitlines() if "Kindred" in line
     ]
-    again = cli.run("review", "add", "1", "--rating", "2", "--text", "Again.")
+    # v2 embeds the author's name; prices stay decimal strings; one rating of 5.
+    assert kindred == [
+        [
+            str(catalogue.kindred.pk),
+            *("Kindred", "Octavia", "E.", "Butler"),
+            *("12.50", "5.0", "(1)"),
+        ]
+    ]
+    assert "Solaris" not in listing.stdout
+    second = cli.run("books", "list", "--cursor", more_cursor(listing.stderr))
+    assert second.returncode == 0, second.stderr
+    assert "Solaris" in second.stdout
+    assert "Kindred" not in second.stdout
+    assert "More:" not in second.stderr  # the last page
+    show = cli.run("books", "show", str(catalogue.solaris.pk))
+    assert "Author:           Stanisław Lem" in show.stdout
+    assert "Price:            11.00" in show.stdout
+    assert "Rating:           -" in show.stdout
+    stats = cli.run("books", "stats").stdout
+    assert f"Total price:      {TOTAL_PRICE}" in stats
+    assert "Max price:        12.50" in stats
+    assert "Average rating:   5.0" in stats
+
+    book = str(catalogue.left_hand.pk)
+    review = cli.run("review", "add", book, "--rating", "5", "--text", "Wonderful.")
+    assert review.returncode == 0, review.stderr
+    assert list(
+        Review.objects.filter(user=world).values_list("book", "rating", "text")
+    ) == [(catalogue.left_hand.pk, 5, "Wonderful.")]
+    again = cli.run("review", "add", book, "--rating", "2", "--text", "Again.")
     assert again.returncode == 1
-    assert "already reviewed" in again.stderr
-    missing = cli.run("books", "show", "99")
+    assert "You have already reviewed this book." in again.stderr
+    assert Review.objects.filter(user=world).get().rating == 5
+    missing = cli.run("books", "show", "999999999")
     assert (missing.returncode, missing.stderr.strip()) == (1, "error: Not found.")
 
     stored = cli.token_file.read_text()
@@ -149,7 +183,7 @@ def test_denied_device_login_exits_2(cli, visitor, issuer):
     assert not cli.token_file.exists()
 
 
-def test_client_credentials_mode(cli):
+def test_client_credentials_mode(cli, catalogue):
     """Machine to machine: read with its own token; writing is not its to ask."""
     machine = {"CLIENT_ID": MACHINE_CLIENT_ID, "CLIENT_SECRET": MACHINE_SECRET}
 
@@ -171,6 +205,7 @@ def test_client_credentials_mode(cli):
     assert "Kindred" in listing.stdout
     assert review.returncode == 2
     assert "may not ask for that scope" in review.stderr
+    assert not Review.objects.filter(book=catalogue.left_hand).exists()
     assert no_secret.returncode == 1
     assert not cli.token_file.exists()
 

@@ -1,10 +1,13 @@
-"""The web client against the real authorization server, a `requests` session as the browser.
+"""The web client against the real authorization server and resource API, a
+`requests` session as the browser.
 
 Login, consent, callback, API calls, refresh after forced expiry, incremental
 authorization, sign-out with revocation, and every failure page.
 """
 
 import hashlib
+import html
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,8 +21,18 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
+from oauth_server.models import Application
+from resources.models import Review
 from tests.e2e.clients.browser import Browser
-from tests.e2e.clients.conftest import PASSWORD, free_port, start_web_client, stop
+from tests.e2e.clients.conftest import (
+    PASSWORD,
+    TOTAL_PRICE,
+    WEB_CLIENT_ID,
+    free_port,
+    start_web_client,
+    stop,
+)
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -27,14 +40,21 @@ AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
 
 
-def sign_in(visitor: Browser, client_url: str, issuer: str, *, allow: bool = True):
+def sign_in(
+    visitor: Browser,
+    client_url: str,
+    issuer: str,
+    *,
+    allow: bool = True,
+    username: str = "alice",
+):
     """Click "Sign in", log in at the server, answer the consent page."""
     page = visitor.get(f"{client_url}/login")
     assert page.url.startswith(f"{issuer}/accounts/login/"), page.url
     page = visitor.submit(
         page,
         visitor.form(page, has="username"),
-        {"username": "alice", "password": PASSWORD},
+        {"username": username, "password": PASSWORD},
     )
     return consent(visitor, page, allow=allow)
 
@@ -52,8 +72,17 @@ def csrf_post(visitor: Browser, page, form_has: str, data=None, **kwargs):
     return visitor.submit(page, visitor.form(page, has=form_has), data, **kwargs)
 
 
-def test_sign_in_shows_profile_books_and_stats(world, visitor, web_client, issuer):
-    """PKCE, state and nonce go out; the profile and API data come back."""
+def next_page_link(page) -> str:
+    """The "Next" link of a /books/ page (the API's cursor, on our URL)."""
+    match = re.search(r'<a href="(/books/\?cursor=[^"]+)">Next', page.text)
+    assert match, page.text[:2000]
+    return html.unescape(match.group(1))
+
+
+def test_sign_in_shows_profile_books_and_stats(
+    world, catalogue, visitor, web_client, issuer
+):
+    """PKCE, state and nonce go out; the profile and the real API's data come back."""
     home = sign_in(visitor, web_client.url, issuer)
 
     assert home.status_code == 200
@@ -73,12 +102,24 @@ def test_sign_in_shows_profile_books_and_stats(world, visitor, web_client, issue
     books = visitor.get(f"{web_client.url}/books/")
     assert books.status_code == 200
     assert "The Left Hand of Darkness" in books.text
-    assert "Kindred" in books.text
+    kindred = re.search(rf'<tr data-book="{catalogue.kindred.pk}">.*</tr>', books.text)
+    assert kindred, books.text[:2000]
+    # v2 embeds the author's name; prices stay decimal strings; one rating of 5.
+    assert "<td>Octavia E. Butler</td>" in kindred.group()
+    assert "<td>12.50</td>" in kindred.group()
+    assert "<td>5.0 (1)</td>" in kindred.group()
     assert "Solaris" not in books.text  # second page
-    assert "Solaris" in visitor.get(f"{web_client.url}/books/?page=2").text
+    second = visitor.get(f"{web_client.url}{next_page_link(books)}")
+    assert second.status_code == 200
+    assert "Solaris" in second.text
+    assert "Kindred" not in second.text
+    assert "<td>\N{EN DASH} (0)</td>" in second.text  # no reviews: null average
     stats = visitor.get(f"{web_client.url}/stats/")
     assert stats.status_code == 200
-    assert "33.49" in stats.text  # total price
+    assert f"<td>{TOTAL_PRICE}</td>" in stats.text
+    assert "<td>9.99 / 12.50</td>" in stats.text
+    assert "<td>1 (average rating 5.0)</td>" in stats.text
+    assert "<tr><td>1961</td><td>1</td><td>11.00</td></tr>" in stats.text
 
 
 def session_tokens(web_client, visitor) -> dict:
@@ -113,7 +154,9 @@ def test_tokens_stay_on_the_server(world, visitor, web_client, issuer):
         assert all(value not in text for text in pages)
 
 
-def test_access_token_refreshed_after_forced_expiry(world, visitor, web_client, issuer):
+def test_access_token_refreshed_after_forced_expiry(
+    world, catalogue, visitor, web_client, issuer
+):
     """An access token expired at the server is refreshed, rotation included."""
     sign_in(visitor, web_client.url, issuer)
     for round_ in (1, 2):
@@ -215,23 +258,28 @@ def test_token_revoked_elsewhere(world, visitor, web_client, issuer):
 
 
 def test_incremental_authorization_for_a_review(
-    world, visitor, web_client, issuer, api
+    world, catalogue, visitor, web_client, issuer
 ):
     """Posting a review asks for books:write once, then posts the review."""
     sign_in(visitor, web_client.url, issuer)
-    book = visitor.get(f"{web_client.url}/books/2/")
-    assert "Kindred" in book.text
+    book_url = f"{web_client.url}/books/{catalogue.kindred.pk}/"
+    book = visitor.get(book_url)
+    assert "<h1>Kindred</h1>" in book.text
+    assert "by Octavia E. Butler" in book.text
+    assert "Average rating: 5.0 (1 review)" in book.text
 
     page = csrf_post(visitor, book, "rating", {"rating": "4", "text": "Gripping."})
 
     assert page.url.startswith(f"{issuer}/o/authorize/")
     assert 'data-scope="books:write"' in page.text
+    assert not Review.objects.filter(user=world).exists()  # not before consent
     done = consent(visitor, page)
-    assert done.url == f"{web_client.url}/books/2/"
+    assert done.url == book_url
     assert "your review is posted" in done.text
-    assert api.reviews == [
-        {"book": 2, "user": "alice", "rating": 4, "text": "Gripping."}
-    ]
+    assert "Average rating: 4.5 (2 reviews)" in done.text
+    assert list(
+        Review.objects.filter(user=world).values_list("book", "rating", "text")
+    ) == [(catalogue.kindred.pk, 4, "Gripping.")]
     assert (
         "books:write"
         in AccessToken.objects.get(
@@ -244,9 +292,11 @@ def test_incremental_authorization_for_a_review(
         visitor, done, "rating", {"rating": "1", "text": "Changed my mind."}
     )
 
-    assert again.url == f"{web_client.url}/books/2/"  # no second consent
-    assert "already reviewed" in again.text
-    assert len(api.reviews) == 1
+    assert again.url == book_url  # no second consent
+    assert "You have already reviewed this book." in again.text
+    assert list(Review.objects.filter(user=world).values_list("rating", "text")) == [
+        (4, "Gripping.")
+    ]
 
 
 def test_sign_out_revokes_and_ends_the_server_session(
@@ -287,14 +337,45 @@ def test_server_unreachable_has_a_clear_page(world, visitor, tmp_path, api_url):
     assert "The service is unreachable" in page.text
 
 
-def test_api_unavailable_has_a_clear_page(world, visitor, web_client, issuer, api):
-    """The API failing is a 503 page with a retry link; the sign-in survives."""
-    sign_in(visitor, web_client.url, issuer)
-    api.down = True
+def test_api_unavailable_has_a_clear_page(world, visitor, issuer, tmp_path):
+    """The API failing is a 503 page with a retry link; the sign-in survives.
 
-    page = visitor.get(f"{web_client.url}/books/")
+    The real API runs inside the authorization server, so it cannot be down alone:
+    a second web client signs in with the real server but looks for the API on a
+    port nothing listens on.
+    """
+    client = start_web_client(
+        issuer=issuer, api_url=f"http://127.0.0.1:{free_port()}", var_dir=tmp_path
+    )
+    app = Application.objects.get(client_id=WEB_CLIENT_ID)
+    app.redirect_uris += f" {client.url}/callback"
+    app.save()
+    try:
+        sign_in(visitor, client.url, issuer)
+
+        page = visitor.get(f"{client.url}/books/")
+        home = visitor.get(f"{client.url}/")
+    finally:
+        stop(client)
 
     assert page.status_code == 503
     assert "The service is unreachable" in page.text
-    api.down = False
-    assert visitor.get(f"{web_client.url}/books/").status_code == 200
+    assert '<a class="button" href="/books/">Try again</a>' in page.text
+    assert home.status_code == 200
+    assert "Welcome, Ada Lovelace" in home.text  # still signed in
+
+
+def test_account_without_catalogue_access_has_a_clear_page(
+    world, catalogue, visitor, web_client, issuer
+):
+    """Consent given, but the account may not read the catalogue: a 403 page."""
+    UserFactory(username="carol", password=PASSWORD)  # in no catalogue group
+    home = sign_in(visitor, web_client.url, issuer, username="carol")
+    assert "Welcome, Ada Lovelace" in home.text
+
+    page = visitor.get(f"{web_client.url}/books/")
+
+    assert page.status_code == 403
+    assert "The catalogue could not do that" in page.text
+    assert "Your account lacks the permission for this action." in page.text
+    assert "Kindred" not in page.text
