@@ -1,11 +1,24 @@
 """DOT request validator: user claims for OpenID Connect, and audit logging."""
 
+import hashlib
 import logging
 
+from django.core.cache import cache
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator as BaseValidator
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 logger = logging.getLogger(__name__)
+
+
+def checksum(value: str) -> str:
+    """SHA-256 hex digest, the form DOT stores tokens in."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def used_code_key(code: str) -> str:
+    return "oauth:used-code:" + checksum(code)
 
 
 class OAuth2Validator(BaseValidator):
@@ -60,8 +73,40 @@ class OAuth2Validator(BaseValidator):
             )
         return valid
 
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        super().save_bearer_token(token, request, *args, **kwargs)
+        if request.grant_type == "authorization_code":
+            # Remember which tokens this code produced, while they can live, so a
+            # replay of the code can take them back (RFC 6749 §4.1.2, RFC 9700 §4.5).
+            cache.set(
+                used_code_key(request.code),
+                {
+                    "access": checksum(token["access_token"]),
+                    "refresh": checksum(token.get("refresh_token") or ""),
+                },
+                timeout=oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS,
+            )
+
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
         if not valid:
             logger.warning("authorization code refused client=%s", client_id)
+            issued = cache.get(used_code_key(code))
+            if issued:
+                self._revoke_tokens_of_replayed_code(issued, client_id)
         return valid
+
+    def _revoke_tokens_of_replayed_code(
+        self, issued: dict[str, str], client_id
+    ) -> None:
+        """A used code came back: whoever holds it is not to be trusted."""
+        refresh_model = get_refresh_token_model()
+        refresh = refresh_model.objects.filter(token_checksum=issued["refresh"]).first()
+        if refresh is not None and refresh.token_family:
+            refresh_model.revoke_family(refresh.token_family)
+        get_access_token_model().objects.filter(
+            token_checksum=issued["access"]
+        ).delete()
+        logger.warning(
+            "authorization code replayed; its tokens revoked client=%s", client_id
+        )

@@ -13,6 +13,7 @@ from tests.oauth_server.flows import (
     exchange_code,
     json_of,
     query_of,
+    token_request,
 )
 
 ISSUER = "http://testserver"
@@ -224,18 +225,26 @@ def test_token_exchange_refuses_bad_requests(
         assert response["WWW-Authenticate"].startswith("Basic")
 
 
-def test_code_cannot_be_replayed(signed_in, web_app, code_request, issued_code):
-    """A code works once; the second exchange is invalid_grant."""
+def test_code_cannot_be_replayed(
+    signed_in, web_app, code_request, issued_code, api_client_for
+):
+    """A code works once; a replay is invalid_grant and revokes what it produced."""
     auth = (web_app.client_id, web_app.cleartext_secret)
-    assert (
-        exchange_code(signed_in, code_request, issued_code, auth=auth).status_code
-        == 200
-    )
+    first = json_of(exchange_code(signed_in, code_request, issued_code, auth=auth))
+    userinfo = reverse("oauth2_provider:user-info")
+    assert api_client_for(first["access_token"]).get(userinfo).status_code == 200
 
     replay = exchange_code(signed_in, code_request, issued_code, auth=auth)
 
     assert replay.status_code == 400
     assert json_of(replay)["error"] == "invalid_grant"
+    assert api_client_for(first["access_token"]).get(userinfo).status_code == 401
+    refreshed = token_request(
+        signed_in,
+        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        auth=auth,
+    )
+    assert json_of(refreshed)["error"] == "invalid_grant"
 
 
 def test_code_expires_quickly(issued_code):
