@@ -189,6 +189,7 @@ OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "oauth_server.scopes_backend.ApplicationScopes",
     "OAUTH2_SERVER_CLASS": "oauth_server.server.Server",
     "OAUTH2_VALIDATOR_CLASS": "oauth_server.validators.OAuth2Validator",
+    "APPLICATION_ADMIN_CLASS": "oauth_server.application_admin.ApplicationAdmin",
     "CLIENT_SECRET_HASHER": "generated_secret_sha256",
     "CLIENT_SECRET_GENERATOR_LENGTH": 64,  # 64 chars of 62 symbols: 381 bits
     # Lifetimes

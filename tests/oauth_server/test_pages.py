@@ -46,3 +46,20 @@ def test_admin_manages_applications(admin_client, web_app, view):
     url = reverse(f"admin:oauth_server_application_{view}")
     response = admin_client.get(url)
     assert response.status_code == 200
+
+
+def test_admin_action_deactivates_applications(admin_client, web_app, user):
+    """The admin's bulk action switches applications off and revokes their tokens."""
+    AccessTokenFactory(user=user, application=web_app)
+
+    response = admin_client.post(
+        reverse("admin:oauth_server_application_changelist"),
+        {"action": "deactivate", "_selected_action": [web_app.pk]},
+    )
+
+    assert response.status_code == 302
+    web_app.refresh_from_db()
+    assert web_app.is_active is False
+    assert not AccessTokenFactory._meta.model.objects.filter(
+        application=web_app
+    ).exists()
