@@ -252,6 +252,13 @@ API_THROTTLE_RATES = {
     "review_writes": env.str("API_RATE_REVIEW_WRITES", default="30/hour"),
 }
 
+# The authorization server's own settings (oauth_server/conf.py has the defaults).
+OAUTH_SERVER = {
+    "login_failures_per_account": env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5),
+    "login_failures_per_address": env.int("LOGIN_FAILURES_PER_ADDRESS", default=50),
+    "login_lockout_seconds": env.int("LOGIN_LOCKOUT_SECONDS", default=900),
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First, so a 401 carries its `WWW-Authenticate: Bearer` challenge.

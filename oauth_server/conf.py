@@ -1,0 +1,30 @@
+"""The authorization server's own settings: `OAUTH_SERVER` over these defaults."""
+
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Defaults for `settings.OAUTH_SERVER`; an unknown key fails loudly."""
+
+    # Failed sign-ins allowed per username and client address, then per address
+    # alone, within `login_lockout_seconds`, before the login form refuses to try.
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 50
+    login_lockout_seconds: int = 900
+
+
+@cache
+def server_settings() -> ServerSettings:
+    return ServerSettings(**getattr(settings, "OAUTH_SERVER", {}))
+
+
+@receiver(setting_changed)
+def _reset_server_settings(*, setting: str, **kwargs: object) -> None:
+    if setting == "OAUTH_SERVER":  # keeps pytest's `settings` fixture honest
+        server_settings.cache_clear()
