@@ -263,8 +263,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First, so a 401 carries its `WWW-Authenticate: Bearer` challenge.
         "resources.authentication.BearerTokenAuthentication",
-        # The browsable API and personal-token management for signed-in users.
-        "rest_framework.authentication.SessionAuthentication",
+        # The browsable API (HTML) for signed-in users; JSON and XML need a token.
+        "resources.authentication.BrowsableAPISessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [

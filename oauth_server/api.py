@@ -5,6 +5,7 @@ the user's OAuth tokens must not mint itself longer-lived or wider tokens.
 """
 
 from django.db.models import QuerySet
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
@@ -83,6 +84,9 @@ class PersonalTokenViewSet(
     """List, create (the token is shown once) and revoke your personal tokens."""
 
     serializer_class = PersonalTokenSerializer
+    # The session in any format (this is the signed-in user's own account page);
+    # a bearer token is recognised only to be refused by IsSessionUser.
+    authentication_classes = [OAuth2Authentication, SessionAuthentication]
     permission_classes = [IsSessionUser]
     pagination_class = None
 

@@ -4,6 +4,8 @@ from django.conf import settings
 from oauth2_provider.contrib.rest_framework.authentication import (
     OAuth2ProtectedResourceAuthentication,
 )
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 
 from resources.exceptions import PayloadTooLarge
@@ -27,4 +29,20 @@ class BearerTokenAuthentication(OAuth2ProtectedResourceAuthentication):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and length.isdigit() and int(length) > limit:
             raise PayloadTooLarge()
+        return super().authenticate(request)
+
+
+class BrowsableAPISessionAuthentication(SessionAuthentication):
+    """The signed-in browser session, for the browsable API (HTML) only.
+
+    API calls that ask for JSON or XML must bring a bearer token: a session cookie is
+    ambient authority that third-party pages could ride on, and the API's contract is
+    OAuth. DRF negotiates the renderer before it authenticates, so the choice is known.
+    """
+
+    def authenticate(self, request: Request):
+        if not isinstance(
+            getattr(request, "accepted_renderer", None), BrowsableAPIRenderer
+        ):
+            return None
         return super().authenticate(request)

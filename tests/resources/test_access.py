@@ -301,9 +301,24 @@ def test_session_user_uses_the_browsable_api(api_client, editor, catalogue):
 def test_session_user_without_permission_is_refused(api_client, catalogue):
     """The session path still checks model permissions."""
     api_client.force_login(UserFactory(username="visitor"))
-    response = api_client.get(reverse("api:book-list", kwargs=V1))
+    response = api_client.get(
+        reverse("api:book-list", kwargs=V1), HTTP_ACCEPT="text/html"
+    )
 
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/xml", "*/*"])
+def test_session_alone_does_not_open_the_json_api(
+    api_client, editor, catalogue, accept
+):
+    """JSON and XML calls need a bearer token; the session is for the HTML view."""
+    api_client.force_login(editor)
+
+    response = api_client.get(reverse("api:book-list", kwargs=V1), HTTP_ACCEPT=accept)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 @pytest.mark.parametrize(
