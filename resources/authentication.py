@@ -16,8 +16,9 @@ class BearerTokenAuthentication(OAuth2ProtectedResourceAuthentication):
 
     Access tokens from the authorization server and personal access tokens share
     this path: both are DOT access tokens, stored hashed and checked for expiry.
-    A request without credentials gets a bare challenge (RFC 6750 §3.1: no error
-    code); an unknown or expired token gets `error="invalid_token"`.
+    Every 401 names `error="invalid_token"`, with or without a token sent: the
+    product asks clients to treat both alike (get a token, then retry). RFC 6750
+    §3.1 only recommends leaving the code out when no credentials came.
     """
 
     www_authenticate_realm = "api"
@@ -30,6 +31,14 @@ class BearerTokenAuthentication(OAuth2ProtectedResourceAuthentication):
         if limit is not None and length.isdigit() and int(length) > limit:
             raise PayloadTooLarge()
         return super().authenticate(request)
+
+    def authenticate_header(self, request: Request) -> str:
+        if not getattr(request, "oauth2_error", None):  # no token was sent at all
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": "An access token is required.",
+            }
+        return super().authenticate_header(request)
 
 
 class BrowsableAPISessionAuthentication(SessionAuthentication):

@@ -183,13 +183,14 @@ def test_scope_matrix(client_for, editor, catalogue, endpoint, scope):
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=ENDPOINT_IDS)
 def test_missing_token_is_401_with_bearer_challenge(api_client, catalogue, endpoint):
-    """No credentials: 401 and a bare challenge naming the metadata (RFC 6750 §3.1)."""
+    """No credentials: 401, error="invalid_token", and the metadata document."""
     response = _call(api_client, endpoint, catalogue)
 
     assert response.status_code == 401
     assert response.json()["detail"] == "Authentication credentials were not provided."
     assert response["WWW-Authenticate"] == (
-        'Bearer realm="api",resource_metadata='
+        'Bearer realm="api",error="invalid_token",'
+        'error_description="An access token is required.",resource_metadata='
         '"http://testserver/.well-known/oauth-protected-resource"'
     )
 
