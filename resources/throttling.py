@@ -23,6 +23,15 @@ class _LiveRatesMixin:
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
+    def user_or_address_key(self, request: Request) -> str:
+        """The cache key of this scope for the request's user, else its address."""
+        user = request.user
+        if user is not None and user.is_authenticated:
+            ident = f"u{user.pk}"
+        else:
+            ident = f"ip{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
 
 class ApplicationRateThrottle(_LiveRatesMixin, SimpleRateThrottle):
     """All requests made with tokens of one OAuth application share one rate."""
@@ -42,12 +51,7 @@ class UserRateThrottle(_LiveRatesMixin, SimpleRateThrottle):
     scope = "user"
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
-        user = request.user
-        if user is not None and user.is_authenticated:
-            ident = f"u{user.pk}"
-        else:
-            ident = f"ip{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return self.user_or_address_key(request)
 
 
 class WriteRateThrottle(_LiveRatesMixin, ScopedRateThrottle):
@@ -60,9 +64,4 @@ class WriteRateThrottle(_LiveRatesMixin, ScopedRateThrottle):
         return super().allow_request(request, view)
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
-        user = request.user
-        if user is not None and user.is_authenticated:
-            ident = f"u{user.pk}"
-        else:
-            ident = f"ip{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return self.user_or_address_key(request)
