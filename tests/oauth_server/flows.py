@@ -102,3 +102,20 @@ def exchange_code(
 
 def json_of(response) -> dict:
     return json.loads(response.content)
+
+
+def sign_in(
+    client: Client, user, app, scope: str = "openid profile books:read"
+) -> dict:
+    """Log `user` in, run the code flow for `app`, return the token response."""
+    client.force_login(user)
+    request = CodeRequest(
+        client_id=app.client_id,
+        redirect_uri="https://client.example/callback",
+        scope=scope,
+    )
+    code = authorize(client, request)["code"]
+    response = exchange_code(
+        client, request, code, auth=(app.client_id, app.cleartext_secret)
+    )
+    return json_of(response)

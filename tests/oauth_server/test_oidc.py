@@ -8,21 +8,9 @@ from django.urls import reverse
 from jwcrypto import jwk, jwt
 
 from oauth_server import keys
-from tests.oauth_server.flows import CodeRequest, authorize, exchange_code, json_of
-
-
-def sign_in(client, user, app, scope):
-    client.force_login(user)
-    request = CodeRequest(
-        client_id=app.client_id,
-        redirect_uri="https://client.example/callback",
-        scope=scope,
-    )
-    code = authorize(client, request)["code"]
-    response = exchange_code(
-        client, request, code, auth=(app.client_id, app.cleartext_secret)
-    )
-    return json_of(response)
+from tests.oauth_server.flows import (
+    sign_in,
+)
 
 
 @pytest.mark.parametrize(

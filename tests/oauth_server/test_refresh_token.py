@@ -4,25 +4,15 @@ import pytest
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from tests.oauth_server.flows import (
-    CodeRequest,
-    authorize,
-    exchange_code,
     json_of,
+    sign_in,
     token_request,
 )
 
 
 @pytest.fixture
 def tokens(client, user, web_app):
-    client.force_login(user)
-    request = CodeRequest(
-        client_id=web_app.client_id, redirect_uri="https://client.example/callback"
-    )
-    code = authorize(client, request)["code"]
-    response = exchange_code(
-        client, request, code, auth=(web_app.client_id, web_app.cleartext_secret)
-    )
-    return json_of(response)
+    return sign_in(client, user, web_app)
 
 
 def refresh(client, app, refresh_token, **extra):

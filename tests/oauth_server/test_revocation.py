@@ -6,11 +6,9 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from tests.factories import AccessTokenFactory
 from tests.oauth_server.flows import (
-    CodeRequest,
-    authorize,
-    exchange_code,
     form_post,
     json_of,
+    sign_in,
     token_request,
 )
 
@@ -27,13 +25,7 @@ def revoke(client, app, token, secret=None, **extra):
 
 @pytest.fixture
 def tokens(client, user, web_app):
-    client.force_login(user)
-    request = CodeRequest(
-        client_id=web_app.client_id, redirect_uri="https://client.example/callback"
-    )
-    code = authorize(client, request)["code"]
-    auth = (web_app.client_id, web_app.cleartext_secret)
-    return json_of(exchange_code(client, request, code, auth=auth))
+    return sign_in(client, user, web_app)
 
 
 def test_revoked_access_token_stops_working(client, web_app, tokens, api_client_for):
