@@ -48,14 +48,19 @@ browser:
 	    echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
 	  fi; }
 
+# The whole suite in the development profile, then the security properties again in
+# the production profile (DEBUG off, https issuer; see tests/plugin_env.py).
+PYTEST_PRODUCTION = TEST_PROFILE=production $(BIN)/pytest tests/security
+
 test: install browser
 	$(BIN)/pytest
+	$(PYTEST_PRODUCTION)
 
 # The same suite on PostgreSQL and Redis (both must be reachable; no skipping).
 test-postgres: install browser
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/1} \
-	$(BIN)/pytest
+	sh -c '$(BIN)/pytest && $(PYTEST_PRODUCTION)'
 
 lint: install
 	$(BIN)/ruff format --check .

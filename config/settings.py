@@ -6,6 +6,7 @@ SECRET_KEY, ALLOWED_HOSTS and an OIDC signing key are required.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -33,6 +34,33 @@ else:
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off.")
 
+# The one public origin of this server (`https://auth.example.com`): the OAuth and
+# OIDC issuer, and the origin of every absolute URL the server writes, whatever Host
+# header a request carries. Required in production; in development, unset means
+# "the origin each request arrived at", so `make run` works on any loopback port.
+OAUTH_ISSUER = env.str("OAUTH_ISSUER", default="").rstrip("/")
+if OAUTH_ISSUER:
+    _parts = urlsplit(OAUTH_ISSUER)
+    if (
+        _parts.scheme not in ("https", "http")
+        or not _parts.netloc
+        or _parts.path
+        or _parts.query
+        or _parts.fragment
+    ):
+        raise ImproperlyConfigured(
+            f"OAUTH_ISSUER must be an origin such as https://auth.example.com, "
+            f"not {OAUTH_ISSUER!r}."
+        )
+    if _parts.scheme != "https" and not DEBUG:
+        raise ImproperlyConfigured(
+            "OAUTH_ISSUER must be an https URL when DEBUG is off."
+        )
+elif not DEBUG:
+    raise ImproperlyConfigured(
+        "OAUTH_ISSUER is required when DEBUG is off (https://auth.example.com)."
+    )
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -53,6 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "oauth_server.middleware.CanonicalOriginMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -228,7 +257,7 @@ OAUTH2_PROVIDER = {
     ],
     # OpenID Connect
     "OIDC_ENABLED": True,
-    "OIDC_ISS_ENDPOINT": env.str("OAUTH_ISSUER", default="").rstrip("/"),
+    "OIDC_ISS_ENDPOINT": OAUTH_ISSUER,
     "OIDC_RSA_PRIVATE_KEY": OIDC_KEYS.active,
     "OIDC_RSA_PRIVATE_KEYS_INACTIVE": list(OIDC_KEYS.retired),
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,

@@ -34,6 +34,7 @@ from oauth_server.login_throttle import LoginAttempt
 from oauth_server.models import Application
 
 DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+DISCOVERY_CACHE_CONTROL = "public, max-age=3600"
 
 
 def with_iss(uri: str, issuer: str) -> str:
@@ -129,6 +130,8 @@ class DiscoveryMixin:
         data["client_id_metadata_document_supported"] = False
         merged = JsonResponse(data)
         merged["Access-Control-Allow-Origin"] = "*"
+        # Public and stable; clients may cache it (OIDC Discovery §4, RFC 8414 §3).
+        merged["Cache-Control"] = DISCOVERY_CACHE_CONTROL
         return merged
 
 
@@ -205,19 +208,13 @@ class DeviceAuthorizationView(OAuthEndpointMixin, dot_views.DeviceAuthorizationV
         if response.status_code != 200:
             return response
         data = json.loads(response.content)
-        base = self._verification_base(request)
+        # Relative in settings; absolute on the issuer's origin (CanonicalOrigin).
+        base = request.build_absolute_uri(oauth2_settings.OAUTH_DEVICE_VERIFICATION_URI)
         data["verification_uri"] = base
         data["verification_uri_complete"] = (
             f"{base}?{urlencode({'user_code': data['user_code']})}"
         )
         return JsonResponse(data, headers={"Cache-Control": "no-store"})
-
-    def _verification_base(self, request: HttpRequest) -> str:
-        uri = oauth2_settings.OAUTH_DEVICE_VERIFICATION_URI
-        if oauth2_settings.OIDC_ISS_ENDPOINT and uri.startswith("/"):
-            parts = urlsplit(oauth2_settings.OIDC_ISS_ENDPOINT)
-            return f"{parts.scheme}://{parts.netloc}{uri}"
-        return request.build_absolute_uri(uri)
 
 
 class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):

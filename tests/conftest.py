@@ -9,11 +9,18 @@ from collections.abc import Iterator
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.test import Client
 from oauth2_provider.settings import oauth2_settings
 from rest_framework.test import APIClient
 
 from resources import groups
 from tests.factories import AccessTokenFactory, ApplicationFactory, UserFactory
+from tests.plugin_env import PRODUCTION_ISSUER, PROFILE
+
+# Under the production profile requests arrive as through the TLS proxy: https.
+REQUEST_DEFAULTS = (
+    {"HTTP_X_FORWARDED_PROTO": "https"} if PROFILE == "production" else {}
+)
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +91,20 @@ def introspector(db):
 
 
 @pytest.fixture
-def api_client():
-    return APIClient()
+def client() -> Client:
+    """Django's test client, speaking https under the production profile."""
+    return Client(**REQUEST_DEFAULTS)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient(**REQUEST_DEFAULTS)
+
+
+@pytest.fixture
+def issuer() -> str:
+    """The issuer the server names for requests from the test client."""
+    return PRODUCTION_ISSUER if PROFILE == "production" else "http://testserver"
 
 
 @pytest.fixture
@@ -93,7 +112,7 @@ def api_client_for(db):
     """An APIClient sending `token` (a factory AccessToken or a string) as Bearer."""
 
     def make(token) -> APIClient:
-        client = APIClient()
+        client = APIClient(**REQUEST_DEFAULTS)
         value = getattr(token, "cleartext", token)
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {value}")
         return client

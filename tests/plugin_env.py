@@ -1,9 +1,39 @@
-"""Loaded by pytest before Django: development defaults for a test run.
+"""Loaded by pytest before Django: the settings profile a test run uses.
 
-Tests run like `make run`: DEBUG on (generated dev secret and OIDC key, http on
-loopback). pytest-django still runs each test with settings.DEBUG False.
+- `dev` (default): like `make run`: DEBUG on (generated dev secret and OIDC key, http
+  on loopback, issuer taken from the request).
+- `production` (`TEST_PROFILE=production`): the environment a deployment has behind
+  its TLS proxy: DEBUG off, a fixed https issuer, a real secret and signing key, http
+  redirect URIs refused. `make test` runs `tests/security/` under this profile too.
+
+pytest-django still runs each test with settings.DEBUG False; the profile decides
+everything `config.settings` derives from DEBUG and the environment.
 """
 
 import os
+import secrets
+import tempfile
 
-os.environ.setdefault("DEBUG", "true")
+PROFILE = os.environ.get("TEST_PROFILE", "dev")
+PRODUCTION_ISSUER = "https://testserver"
+
+if PROFILE == "production":
+    from oauth_server import keys  # plain module: no Django import
+
+    os.environ.update(
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+            "OAUTH_ISSUER": PRODUCTION_ISSUER,
+            # Tests speak to Django directly, as the TLS proxy would: they mark
+            # requests https with X-Forwarded-Proto (tests/conftest.py).
+            "SECURE_PROXY_SSL_HEADER": "true",
+            "OIDC_RSA_PRIVATE_KEY": keys.generate_rsa_pem(),
+            "VAR_DIR": tempfile.mkdtemp(prefix="bookshelf-production-test-"),
+        }
+    )
+elif PROFILE == "dev":
+    os.environ.setdefault("DEBUG", "true")
+else:
+    raise SystemExit(f"TEST_PROFILE must be dev or production, not {PROFILE!r}")

@@ -42,10 +42,10 @@ def production_env(tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "OIDC_RSA_PRIVATE_KEY"]
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "OIDC_RSA_PRIVATE_KEY", "OAUTH_ISSUER"]
 )
 def test_production_refuses_to_start_without(production_env, missing):
-    """With DEBUG off, a missing secret, host list or signing key stops the process."""
+    """With DEBUG off, a missing secret, host list, issuer or key stops the process."""
     env = {**production_env, missing: ""}
 
     result = run_manage(["check"], env)
@@ -62,3 +62,15 @@ def test_check_deploy_is_clean(production_env):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    ["http://auth.example.com", "https://auth.example.com/path", "auth.example.com"],
+)
+def test_production_issuer_must_be_an_https_origin(production_env, issuer):
+    """OAUTH_ISSUER is an https origin: no plain http, no path, no bare host."""
+    result = run_manage(["check"], {**production_env, "OAUTH_ISSUER": issuer})
+
+    assert result.returncode != 0
+    assert "OAUTH_ISSUER" in result.stderr

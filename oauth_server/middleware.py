@@ -1,0 +1,26 @@
+"""Middleware of the authorization server."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from oauth2_provider.settings import oauth2_settings
+
+
+class CanonicalOriginMiddleware:
+    """Absolute URLs are built on the configured issuer, never on the Host header.
+
+    With `OAUTH_ISSUER` set, `request.build_absolute_uri()` (and so DOT's issuer,
+    RFC 9207 `iss`, ID tokens, discovery, the device `verification_uri`, RFC 9728
+    metadata and challenges, DRF pagination links) uses the issuer's origin: a
+    request with `Host: 127.0.0.1:1337` cannot make the server name another origin.
+    Without it (development only), URLs follow the request as Django builds them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if issuer := oauth2_settings.OIDC_ISS_ENDPOINT:
+            # Django's cached "scheme://host" that build_absolute_uri() prefixes.
+            request._current_scheme_host = issuer
+        return self.get_response(request)
