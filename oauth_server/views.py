@@ -27,8 +27,10 @@ from oauth_server.conf import server_settings
 from oauth_server.http import (
     CLIENT_AUTH_CHALLENGE,
     OAuthEndpointMixin,
+    no_store,
     nul_byte_error,
     oauth_error,
+    token_outside_header,
 )
 from oauth_server.login_throttle import LoginAttempt
 from oauth_server.models import Application
@@ -304,6 +306,33 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
             data["sub"] = str(token.user.pk)
             data["username"] = token.user.get_username()
         return JsonResponse(data)
+
+
+class UserInfoView(dot_views.UserInfoView):
+    """OIDC userinfo: the access token in the Authorization header only, never cached.
+
+    oauthlib's userinfo endpoint also takes `access_token` from the query string or a
+    form body (RFC 6750 §2.2-2.3); DOT's ACCESS_TOKEN_TRANSPORT gate covers only the
+    resource side (`verify_request`), so such a request is refused here, valid token
+    or not (RFC 6750 §5.3, RFC 9700 §4.3.2). DOT sends oauthlib's JSON errors as
+    text/html; they are application/json here.
+    """
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if token_outside_header(request):
+            description = (
+                "Send the access token in the Authorization header (Bearer), not in "
+                "the URL or the request body."
+            )
+            response = oauth_error(errors.InvalidRequestError(description=description))
+            response["WWW-Authenticate"] = (
+                f'Bearer error="invalid_request", error_description="{description}"'
+            )
+            return response
+        response = super().dispatch(request, *args, **kwargs)
+        if response.status_code >= 400 and response.content.startswith(b"{"):
+            response["Content-Type"] = "application/json"
+        return no_store(response)
 
 
 class LoginView(DjangoLoginView):
