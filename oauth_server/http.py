@@ -9,6 +9,10 @@ from django.views.decorators.csrf import csrf_exempt
 from oauthlib.oauth2.rfc6749 import errors
 
 CLIENT_AUTH_CHALLENGE = 'Basic realm="Bookshelf", charset="UTF-8"'
+TOKEN_IN_HEADER = (
+    "Send the access token in the Authorization header (Bearer), not in the URL or "
+    "the request body."
+)
 
 
 def no_store(response: HttpResponse) -> HttpResponse:
@@ -63,7 +67,12 @@ class OAuthEndpointMixin:
     - oauthlib's invalid_client carries a Bearer challenge; these endpoints
       authenticate clients with HTTP Basic, so a 401 asks for that.
     - Every response, success or error, is `no-store`.
+    - With `bearer_in_header_only`, a caller's bearer token in the query string or
+      form body is `invalid_request` (RFC 6750 §5.3): DOT would accept one in a form
+      body from a client that authenticates with its own access token.
     """
+
+    bearer_in_header_only = False
 
     # Overriding dispatch drops the csrf_exempt mark DOT put on its own dispatch;
     # clients authenticate themselves here, there is no browser session to protect.
@@ -75,6 +84,8 @@ class OAuthEndpointMixin:
             return oauth_error(errors.InvalidRequestError(description=str(exc)))
         if error := nul_byte_error(request):
             return oauth_error(error)
+        if self.bearer_in_header_only and token_outside_header(request):
+            return oauth_error(errors.InvalidRequestError(description=TOKEN_IN_HEADER))
         response = super().dispatch(request, *args, **kwargs)
         if response.status_code == 401:
             response["WWW-Authenticate"] = CLIENT_AUTH_CHALLENGE

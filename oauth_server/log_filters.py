@@ -13,7 +13,8 @@ with `[redacted]`, and leaves the record holding only the redacted text:
 - values of sensitive parameters, in query strings and form bodies (also
   percent-encoded inside another URL, as in `?next=/o/authorize/%3Fcode%3D...`) and
   as keys of dict or JSON text;
-- `Authorization` header values and `Bearer`/`Basic` credentials anywhere;
+- `Authorization` and `Cookie` header values (the session is a credential too), and
+  `Bearer`/`Basic` credentials anywhere;
 - arguments that a message names as a credential (`"refresh token %s"`);
 - JWTs (ID tokens), personal access tokens, and the user code in the device
   confirmation path (`/o/device/<client_id>/<user_code>/`);
@@ -41,6 +42,9 @@ SENSITIVE_PARAMETERS = (
     "assertion",
     "subject_token",
     "actor_token",
+    # Django's CSRF token: template debug logs dump the whole context.
+    "csrfmiddlewaretoken",
+    "csrf_token",
 )
 _NAMES = "|".join(sorted(SENSITIVE_PARAMETERS, key=len, reverse=True))
 # Start of a parameter: not inside a longer name (`postcode=`), but after `?`/`&`
@@ -51,10 +55,12 @@ _PARAMETER = re.compile(
     re.IGNORECASE,
 )
 _KEY_VALUE = re.compile(
-    rf"""(["'](?:{_NAMES})["']\s*:\s*b?)(?:'[^']*'|"[^"]*")""", re.IGNORECASE
+    rf"""(["'](?:{_NAMES})["']\s*:\s*(?:<SimpleLazyObject:\s*)?b?)(?:'[^']*'|"[^"]*")""",
+    re.IGNORECASE,
 )
 _AUTHORIZATION = re.compile(
-    r"""((?:HTTP_)?AUTHORIZATION["']?\s*[:=]\s*["']?)[^"'\r\n,}]+""", re.IGNORECASE
+    r"""((?:HTTP_)?(?:AUTHORIZATION|COOKIE)["']?\s*[:=]\s*["']?)[^"'\r\n,}]+""",
+    re.IGNORECASE,
 )
 # A credential after its scheme, but not a challenge's parameters (`error="..."`).
 _SCHEME_CREDENTIALS = re.compile(

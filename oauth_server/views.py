@@ -26,6 +26,7 @@ from oauth_server import scopes
 from oauth_server.conf import server_settings
 from oauth_server.http import (
     CLIENT_AUTH_CHALLENGE,
+    TOKEN_IN_HEADER,
     OAuthEndpointMixin,
     no_store,
     nul_byte_error,
@@ -223,11 +224,12 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
     """RFC 7662 introspection for clients allowed the `introspection` scope.
 
     DOT lets any authenticated client introspect; we require the scope on the client
-    (or on the bearer token it presents), POST only (tokens stay out of URLs), and
-    answer refresh tokens as well as access tokens.
+    (or on the bearer token it presents, in the Authorization header), POST only
+    (tokens stay out of URLs), and answer refresh tokens as well as access tokens.
     """
 
     http_method_names = ["post", "options"]
+    bearer_in_header_only = True
 
     def authenticate_client(self, request: HttpRequest) -> bool:
         core = self.get_oauthlib_core()
@@ -320,13 +322,10 @@ class UserInfoView(dot_views.UserInfoView):
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if token_outside_header(request):
-            description = (
-                "Send the access token in the Authorization header (Bearer), not in "
-                "the URL or the request body."
-            )
-            response = oauth_error(errors.InvalidRequestError(description=description))
+            error = errors.InvalidRequestError(description=TOKEN_IN_HEADER)
+            response = oauth_error(error)
             response["WWW-Authenticate"] = (
-                f'Bearer error="invalid_request", error_description="{description}"'
+                f'Bearer error="invalid_request", error_description="{TOKEN_IN_HEADER}"'
             )
             return response
         response = super().dispatch(request, *args, **kwargs)

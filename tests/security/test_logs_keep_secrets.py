@@ -99,6 +99,8 @@ def assert_kept_out(output: str, secrets: dict[str, str]) -> None:
         ('{"access_token": "t0ken", "token_type": "Bearer"}', '"token_type"'),
         ("{'HTTP_AUTHORIZATION': 'Basic d2ViOnNlY3JldA=='}", "HTTP_AUTHORIZATION"),
         ("Authorization: Bearer t0ken", "Authorization"),
+        ("{'HTTP_COOKIE': 'authserver_sessionid=s3cret'}", "HTTP_COOKIE"),
+        ("{'csrf_token': <SimpleLazyObject: 's3cret'>}", "csrf_token"),
         ('WWW-Authenticate: Bearer error="invalid_token"', 'error="invalid_token"'),
         ("/o/device/web-client/ABCD1234/status/", "/o/device/web-client/"),
         ("created pat_abcdefghijklmnopqrstuvwxyz", "created"),

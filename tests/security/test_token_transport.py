@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from resources.models import Book
+from tests.factories import AccessTokenFactory
 from tests.oauth_server.flows import form_post, sign_in
 
 BOOKS = "/api/v1/books/"
@@ -80,6 +81,31 @@ def test_userinfo_bare_bearer_is_a_json_401(client, db, header):
     assert response["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"] == "invalid_token"
+
+
+def test_introspection_refuses_the_callers_token_in_the_body(
+    client, introspector, access_token
+):
+    """A resource server presenting its own token (with `introspection`) must put
+    it in the Authorization header; DOT would take it from the form body."""
+    own = AccessTokenFactory(user=None, application=introspector, scope="introspection")
+    url = reverse("oauth2_provider:introspect")
+
+    in_body = form_post(
+        client, url, {"access_token": own.cleartext, "token": access_token.cleartext}
+    )
+    in_header = form_post(
+        client,
+        url,
+        {"token": access_token.cleartext},
+        HTTP_AUTHORIZATION=f"Bearer {own.cleartext}",
+    )
+
+    assert in_body.status_code == 400
+    assert in_body.json()["error"] == "invalid_request"
+    assert "active" not in in_body.json()
+    assert in_header.status_code == 200
+    assert in_header.json()["active"] is True
 
 
 def test_api_refuses_a_token_in_the_query_string(api_client, access_token, reader):
