@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from oauth_server import keys, scopes
+from oauth_server import keys, scopes, user_codes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -113,6 +113,11 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Each request's transaction takes SQLite's write lock when it begins: a deferred
+    # one that reads, then writes, fails at once with "database is locked" when
+    # another request writes at the same time (one-time codes are read, then spent).
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -265,6 +270,10 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
     # Device authorization (RFC 8628); a relative URI is made absolute per request.
     "OAUTH_DEVICE_VERIFICATION_URI": "/o/device/",
+    "OAUTH_DEVICE_USER_CODE_GENERATOR": user_codes.generate,
+    # DOT's hook finds the grant by the raw device code; ours (oauth_server/device.py)
+    # runs inside the grant, by the code's hash and for the client that asked.
+    "OAUTH_PRE_TOKEN_VALIDATION": [],
     "DEVICE_FLOW_INTERVAL": 5,
     # RFC 9728 protected resource metadata
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Bookshelf catalogue API",
@@ -286,6 +295,11 @@ OAUTH_SERVER = {
     "login_failures_per_account": env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5),
     "login_failures_per_address": env.int("LOGIN_FAILURES_PER_ADDRESS", default=50),
     "login_lockout_seconds": env.int("LOGIN_LOCKOUT_SECONDS", default=900),
+    "user_code_failures_per_user": env.int("USER_CODE_FAILURES_PER_USER", default=5),
+    "user_code_failures_per_address": env.int(
+        "USER_CODE_FAILURES_PER_ADDRESS", default=50
+    ),
+    "user_code_lockout_seconds": env.int("USER_CODE_LOCKOUT_SECONDS", default=900),
 }
 
 REST_FRAMEWORK = {

@@ -17,6 +17,11 @@ class ServerSettings:
     login_failures_per_account: int = 5
     login_failures_per_address: int = 50
     login_lockout_seconds: int = 900
+    # Wrong device user codes (RFC 8628 §5.1) allowed per signed-in user, then per
+    # client address, within `user_code_lockout_seconds`, before the code page refuses.
+    user_code_failures_per_user: int = 5
+    user_code_failures_per_address: int = 50
+    user_code_lockout_seconds: int = 900
 
 
 @cache

@@ -9,6 +9,8 @@ from oauth2_provider.oauth2_validators import OAuth2Validator as BaseValidator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
+from oauth_server.device import DeviceCodeValidatorMixin
+
 logger = logging.getLogger(__name__)
 
 
@@ -21,8 +23,11 @@ def used_code_key(code: str) -> str:
     return "oauth:used-code:" + checksum(code)
 
 
-class OAuth2Validator(BaseValidator):
-    """DOT's validator with our claims and warnings on refused grants."""
+class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
+    """DOT's validator with our claims and warnings on refused grants.
+
+    The device grant's own methods live in oauth_server/device.py.
+    """
 
     # Which scope releases which claim (OIDC Core §5.4).
     oidc_claim_scope = {

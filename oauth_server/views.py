@@ -6,7 +6,6 @@ import json
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth.views import LoginView as DjangoLoginView
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.generic import TemplateView
@@ -14,13 +13,10 @@ from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import (
     get_access_token_model,
-    get_device_grant_model,
     get_refresh_token_model,
 )
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthlibRequest
-from oauthlib.oauth2.rfc6749 import errors
-from oauthlib.oauth2.rfc8628 import errors as rfc8628_errors
 
 from oauth_server import scopes
 from oauth_server.conf import server_settings
@@ -28,12 +24,9 @@ from oauth_server.http import (
     CLIENT_AUTH_CHALLENGE,
     OAuthEndpointMixin,
     nul_byte_error,
-    oauth_error,
 )
 from oauth_server.login_throttle import LoginAttempt
-from oauth_server.models import Application
 
-DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 DISCOVERY_CACHE_CONTROL = "public, max-age=3600"
 
 
@@ -144,77 +137,21 @@ class ServerMetadataView(DiscoveryMixin, dot_views.OAuthServerMetadataView):
 
 
 class TokenView(OAuthEndpointMixin, dot_views.TokenView):
-    """The token endpoint (RFC 6749 §3.2), with RFC 8628 §3.5 device polling fixed.
+    """The token endpoint (RFC 6749 §3.2).
 
-    DOT answers a missing device_code with a 500 and an unknown one with a 404
-    `device_not_found`, never sends `slow_down`, and keeps answering
-    `authorization_pending` after the device code has expired.
+    Every grant goes through oauthlib. DOT sends the device grant to its own view
+    code instead, which looks the grant up by the raw device code, answers a missing
+    one with a 500 and an unknown one with a 404, and never uses the code up; ours
+    checks the code in oauthlib's grant (oauth_server/device.py), in this request's
+    transaction.
     """
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.POST.get("grant_type") == DEVICE_GRANT_TYPE:
-            return self.device_flow_token_response(
-                request, request.POST.get("device_code", "")
-            )
-        return super().post(request, *args, **kwargs)
-
-    def device_flow_token_response(self, request, device_code, *args, **kwargs):
-        if not device_code:
-            return oauth_error(
-                errors.InvalidRequestError(description="Missing device_code.")
-            )
-        device = (
-            get_device_grant_model().objects.filter(device_code=device_code).first()
-        )
-        if device is None:
-            return oauth_error(
-                errors.InvalidGrantError(description="Unknown device_code.")
-            )
-        if device.is_expired():
-            return oauth_error(rfc8628_errors.ExpiredTokenError())
-        interval = oauth2_settings.DEVICE_FLOW_INTERVAL
-        poll_key = "device-poll:" + hashlib.sha256(device_code.encode()).hexdigest()
-        if not cache.add(poll_key, 1, timeout=interval):
-            return oauth_error(rfc8628_errors.SlowDownError())
-        return super().device_flow_token_response(request, device_code, *args, **kwargs)
+        return self.authorization_flow_token_response(request)
 
 
 class RevokeTokenView(OAuthEndpointMixin, dot_views.RevokeTokenView):
     """Token revocation (RFC 7009)."""
-
-
-class DeviceAuthorizationView(OAuthEndpointMixin, dot_views.DeviceAuthorizationView):
-    """RFC 8628 §3.2, with absolute verification URIs derived from the request.
-
-    oauthlib 3.3 does not check the requested scope against the client here (DOT's
-    validator would), and crashes on a request without a Content-Type; both are
-    checked first.
-    """
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.content_type != "application/x-www-form-urlencoded":
-            return oauth_error(
-                errors.InvalidRequestError(
-                    description="Content-Type must be application/x-www-form-urlencoded."
-                )
-            )
-        app = Application.objects.filter(
-            client_id=request.POST.get("client_id", "")
-        ).first()
-        requested = scopes.parse(request.POST.get("scope", ""))
-        if app is not None and not set(requested) <= set(app.allowed_scope_list):
-            return oauth_error(errors.InvalidScopeError())
-        response = super().post(request, *args, **kwargs)
-        if response.status_code != 200:
-            return response
-        data = json.loads(response.content)
-        # Relative in settings; absolute on the issuer's origin (CanonicalOrigin).
-        base = request.build_absolute_uri(oauth2_settings.OAUTH_DEVICE_VERIFICATION_URI)
-        data["verification_uri"] = base
-        data["verification_uri_complete"] = (
-            f"{base}?{urlencode({'user_code': data['user_code']})}"
-        )
-        return JsonResponse(data, headers={"Cache-Control": "no-store"})
 
 
 class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):

@@ -69,6 +69,19 @@ def public_app(db):
 
 
 @pytest.fixture
+def device_app(db):
+    """A public device-grant client (a TV app, a CLI)."""
+    return ApplicationFactory(
+        name="TV app",
+        client_type="public",
+        authorization_grant_type="urn:ietf:params:oauth:grant-type:device_code",
+        redirect_uris="",
+        post_logout_redirect_uris="",
+        allowed_scopes="openid profile books:read",
+    )
+
+
+@pytest.fixture
 def machine_app(db):
     return ApplicationFactory(
         name="Machine",
@@ -211,3 +224,25 @@ def page(browser) -> Iterator:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix, tmp_path_factory
+) -> None:
+    """On SQLite, a test database in a file, not in memory.
+
+    For an in-memory database the live server hands its one connection to every
+    request thread, so parallel requests (tests/security/concurrency.py) share a
+    transaction and fail with "database table is locked"; with a file each request
+    has its own connection and transaction, as in production.
+    """
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db.setdefault("TEST", {})["NAME"] = str(
+            tmp_path_factory.mktemp("db") / "test.sqlite3"
+        )
+        # A throwaway database needs no fsync on each commit.
+        db.setdefault("OPTIONS", {})["init_command"] = "PRAGMA synchronous=OFF;"
