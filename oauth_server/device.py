@@ -182,7 +182,7 @@ class DeviceCodeValidatorMixin:
                 description="Unknown device_code.", request=request
             )
         if grant.status == USED:
-            self._device_code_replayed(grant)
+            self._device_code_replayed(grant, "used before")
             raise errors.InvalidGrantError(
                 description="This device_code has already been used.", request=request
             )
@@ -202,8 +202,8 @@ class DeviceCodeValidatorMixin:
         claimed = model.objects.filter(pk=grant.pk, status=grant.AUTHORIZED).update(
             status=USED
         )
-        if not claimed:  # a parallel poll claimed it first
-            self._device_code_replayed(grant)
+        if not claimed:
+            self._device_code_replayed(grant, "claimed by a parallel poll")
             raise errors.InvalidGrantError(
                 description="This device_code has already been used.", request=request
             )
@@ -223,11 +223,12 @@ class DeviceCodeValidatorMixin:
                 token_checksum=checksum(refresh_token)
             ).update(token_family=device_token_family(request.device_grant))
 
-    def _device_code_replayed(self, grant: AbstractDeviceGrant) -> None:
+    def _device_code_replayed(self, grant: AbstractDeviceGrant, how: str) -> None:
         """A used device code came back: whoever holds it is not to be trusted."""
         get_refresh_token_model().revoke_family(device_token_family(grant))
         logger.warning(
-            "device code replayed; its tokens revoked client=%s user=%s",
+            "device code replayed (%s); its tokens revoked client=%s user=%s",
+            how,
             grant.client_id,
             grant.user_id,
         )
