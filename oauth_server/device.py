@@ -28,6 +28,7 @@ from oauth2_provider.models import (
     get_device_grant_model,
     get_refresh_token_model,
 )
+from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
@@ -94,7 +95,10 @@ def grant_is_expired(grant: AbstractDeviceGrant) -> bool:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The address a person's request came from (the one place that decides it)."""
+    """The address a request came from: REMOTE_ADDR, so behind a proxy the proxy's.
+
+    The one place the device pages ask, to switch to a trusted-proxy reading.
+    """
     return request.META.get("REMOTE_ADDR", "")
 
 
@@ -128,8 +132,9 @@ class UserCodeAttempt:
         }
         found = cache.get_many([*limits, *(f"{key}:until" for key in limits)])
         now = time.time()
+        latest = now + conf.user_code_lockout_seconds  # if the window's end is lost
         waits = [
-            max(1, round(found.get(f"{key}:until", now) - now))
+            max(1, round(found.get(f"{key}:until", latest) - now))
             for key, limit in limits.items()
             if found.get(key, 0) >= limit
         ]
@@ -207,10 +212,14 @@ class DeviceCodeValidatorMixin:
             raise errors.InvalidGrantError(
                 description="This device_code has already been used.", request=request
             )
+        # What the person approved, within what the application may still obtain.
+        allowed = get_scopes_backend().get_available_scopes(
+            application=client, request=request
+        )
+        request.scopes = [name for name in grant.scope.split() if name in allowed]
+        request.scope = " ".join(request.scopes)
         request.device_grant = grant
         request.user = grant.user
-        request.scope = grant.scope
-        request.scopes = grant.scope.split()
         logger.info(
             "device code redeemed client=%s user=%s", client.client_id, grant.user_id
         )

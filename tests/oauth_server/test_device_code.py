@@ -386,6 +386,18 @@ def test_id_token_when_openid_was_granted(client, user, device_app, issuer):
     assert "email" not in claims  # not granted
 
 
+def test_tokens_stay_within_the_applications_allowance(client, user, device_app):
+    """Scopes taken from the application after approval are not issued."""
+    started = start_device(client, device_app, scope="openid profile books:read")
+    decide_device(client, user, started["user_code"])
+    device_app.allowed_scopes = "openid books:read"
+    device_app.save()
+
+    body = json_of(poll_device(client, device_app, started["device_code"]))
+
+    assert body["scope"] == "openid books:read"
+
+
 def test_no_id_token_without_openid(client, user, device_app):
     started = start_device(client, device_app, scope="profile books:read")
     decide_device(client, user, started["user_code"])
