@@ -12,7 +12,6 @@
 - Wrong user codes are counted per user and per client address (RFC 8628 §5.1).
 """
 
-import hashlib
 import json
 import logging
 import time
@@ -39,6 +38,7 @@ from oauthlib.openid.connect.core.grant_types.base import (
 )
 
 from oauth_server.conf import server_settings
+from oauth_server.tokens import checksum
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +51,6 @@ USED = "used"
 TOKEN_FAMILY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, DEVICE_GRANT_TYPE)
 # How many fresh user codes to try when one is still held by a live grant.
 USER_CODE_ATTEMPTS = 10
-
-
-def checksum(value: str) -> str:
-    """SHA-256 hex digest: how device codes are stored, and tokens looked up."""
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def device_token_family(grant: AbstractDeviceGrant) -> uuid.UUID:

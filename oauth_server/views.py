@@ -1,13 +1,14 @@
 """DOT views, extended through their hooks where the product needs more."""
 
 import calendar
-import hashlib
 import json
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth.views import LoginView as DjangoLoginView
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import OAuthToolkitError
@@ -17,6 +18,7 @@ from oauth2_provider.models import (
 )
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthlibRequest
+from oauthlib.oauth2.rfc6749 import errors
 
 from oauth_server import scopes
 from oauth_server.conf import server_settings
@@ -24,8 +26,11 @@ from oauth_server.http import (
     CLIENT_AUTH_CHALLENGE,
     OAuthEndpointMixin,
     nul_byte_error,
+    oauth_error,
 )
 from oauth_server.login_throttle import LoginAttempt
+from oauth_server.tokens import checksum as token_checksum
+from oauth_server.tokens import refresh_token_expires, token_is_live
 
 DISCOVERY_CACHE_CONTROL = "public, max-age=3600"
 
@@ -136,18 +141,29 @@ class ServerMetadataView(DiscoveryMixin, dot_views.OAuthServerMetadataView):
     """`/.well-known/oauth-authorization-server` (RFC 8414)."""
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class TokenView(OAuthEndpointMixin, dot_views.TokenView):
     """The token endpoint (RFC 6749 §3.2).
+
+    Each request is one transaction of its own, whatever ATOMIC_REQUESTS says: the
+    validator decides one-time use under row locks that must be held until the
+    tokens are stored, and a refusal that revokes (a replayed code or refresh token)
+    commits with its error response. An OAuth error raised after a write rolls it
+    back and still answers RFC 6749 §5.2 JSON.
 
     Every grant goes through oauthlib. DOT sends the device grant to its own view
     code instead, which looks the grant up by the raw device code, answers a missing
     one with a 500 and an unknown one with a 404, and never uses the code up; ours
-    checks the code in oauthlib's grant (oauth_server/device.py), in this request's
-    transaction.
+    checks the code in oauthlib's grant (oauth_server/device.py).
     """
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return self.authorization_flow_token_response(request)
+        with transaction.atomic():
+            try:
+                return self.authorization_flow_token_response(request)
+            except errors.OAuth2Error as error:
+                transaction.set_rollback(True)
+                return oauth_error(error)
 
 
 class RevokeTokenView(OAuthEndpointMixin, dot_views.RevokeTokenView):
@@ -199,7 +215,7 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
                 },
                 status=400,
             )
-        checksum = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+        checksum = token_checksum(value)
         issuer = oauth2_settings.oauth2_authorization_server_issuer(request)
         token = (
             get_access_token_model()
@@ -207,7 +223,7 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
             .filter(token_checksum=checksum)
             .first()
         )
-        if token is not None and token.is_valid():
+        if token is not None and token_is_live(token):
             data = {
                 "active": True,
                 "token_type": "Bearer",
@@ -225,7 +241,7 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
                 .filter(token_checksum=checksum, revoked__isnull=True)
                 .first()
             )
-            if refresh is None or refresh.access_token is None:
+            if refresh is None or not token_is_live(refresh):
                 return JsonResponse({"active": False})
             token = refresh
             data = {
@@ -235,6 +251,8 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
                 "iat": calendar.timegm(refresh.created.utctimetuple()),
                 "iss": issuer,
             }
+            if expires := refresh_token_expires(refresh):
+                data["exp"] = calendar.timegm(expires.utctimetuple())
         if token.application:
             data["client_id"] = token.application.client_id
         if token.user:

@@ -110,6 +110,14 @@ def client() -> Client:
 
 
 @pytest.fixture
+def admin_client(db, admin_user) -> Client:
+    """pytest-django's signed-in superuser client, through `client`'s defaults."""
+    client = Client(**REQUEST_DEFAULTS)
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
 def api_client() -> APIClient:
     return APIClient(**REQUEST_DEFAULTS)
 
@@ -224,25 +232,3 @@ def page(browser) -> Iterator:
     page = context.new_page()
     yield page
     context.close()
-
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(
-    django_db_modify_db_settings_parallel_suffix, tmp_path_factory
-) -> None:
-    """On SQLite, a test database in a file, not in memory.
-
-    For an in-memory database the live server hands its one connection to every
-    request thread, so parallel requests (tests/security/concurrency.py) share a
-    transaction and fail with "database table is locked"; with a file each request
-    has its own connection and transaction, as in production.
-    """
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        db.setdefault("TEST", {})["NAME"] = str(
-            tmp_path_factory.mktemp("db") / "test.sqlite3"
-        )
-        # A throwaway database needs no fsync on each commit.
-        db.setdefault("OPTIONS", {})["init_command"] = "PRAGMA synchronous=OFF;"
