@@ -307,8 +307,9 @@ OAUTH_SERVER = {
 # --- Sign-in protection (django-axes; our hooks in oauth_server/sign_in.py) -------------
 
 AUTHENTICATION_BACKENDS = [
-    # First: refuses a locked-out account or address before any password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    # First: refuses a locked-out account or address before any password is checked
+    # (axes' backend, one try at a time per account).
+    "oauth_server.sign_in.SignInBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "oauth_server.sign_in.SignInHandler"

@@ -7,11 +7,15 @@ are counted per account (whatever the address) and per client address (whatever
 the username), in the database, so every process sees the same counts.
 """
 
+import hashlib
 import math
 import unicodedata
 
+from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_cool_off, get_failure_limit, get_lockout_parameters
+from axes.models import AccessAttempt
+from django.db import connections, router
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -44,6 +48,35 @@ def normalize_username(value: str) -> str:
     value = unicodedata.normalize("NFKC", value[: USERNAME_KEY_LENGTH * 4].strip())
     folded = unicodedata.normalize("NFKC", value.casefold()).strip()
     return folded[:USERNAME_KEY_LENGTH]
+
+
+class SignInBackend(AxesStandaloneBackend):
+    """Axes' backend, one sign-in at a time per account (first in the backends).
+
+    Axes checks the count, then the password is hashed, then the failure is
+    recorded: parallel tries would all pass the check before any is recorded (20
+    parallel guesses were all checked against a limit of 5). On PostgreSQL a
+    transaction-scoped advisory lock per account holds each try until the one
+    before it has recorded its failure and committed (ATOMIC_REQUESTS).
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is not None and isinstance(username, str):
+            lock_account(normalize_username(username))
+        return super().authenticate(request, username, password, **kwargs)
+
+
+def lock_account(key: str) -> None:
+    """Wait for other sign-ins to `key` in this transaction (PostgreSQL only)."""
+    connection = connections[router.db_for_write(AccessAttempt)]
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    digest = hashlib.sha256(f"sign-in:{key}".encode()).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)",
+            [int.from_bytes(digest[:8], "big", signed=True)],
+        )
 
 
 class SignInHandler(AxesDatabaseHandler):

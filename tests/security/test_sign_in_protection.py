@@ -9,10 +9,14 @@ admin's, count against the same account.
 import re
 
 import pytest
+import requests
 from axes.models import AccessAttempt
+from django.db import connection
+from django.db.models import Sum
 from django.urls import reverse
 
 from tests.factories import UserFactory
+from tests.security.concurrency import PROXY_HEADERS, TIMEOUT, race
 
 RIGHT = "correct horse battery"
 FULL_WIDTH_ALICE = "\uff41\uff4c\uff49\uff43\uff45"
@@ -188,6 +192,38 @@ def test_admin_can_unlock_an_account(client, user, staff):
 
     assert attempt(client, "alice", RIGHT).status_code == 302
     assert signed_in(client)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL: the per-account lock is an advisory lock; SQLite in tests "
+    "answers concurrent writes with 'table is locked'",
+)
+def test_parallel_guesses_get_no_more_tries(live_server, transactional_db):
+    """Twenty guesses sent at once are checked five times, not twenty.
+
+    Without one try at a time per account, every parallel request passes the
+    count check before any failure is recorded.
+    """
+    UserFactory(username="alice")
+    url = f"{live_server.url}/accounts/login/"
+    page = requests.get(url, headers=PROXY_HEADERS, timeout=TIMEOUT)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+    scheme = "https" if PROXY_HEADERS else "http"
+    headers = {
+        "Cookie": f"authserver_csrftoken={page.cookies['authserver_csrftoken']}",
+        "Referer": f"{scheme}://{url.split('://', 1)[1]}",
+    }
+    guesses = [
+        {"username": "alice", "password": f"guess {i}", "csrfmiddlewaretoken": token}
+        for i in range(20)
+    ]
+
+    responses = race(url, guesses, headers=headers)
+
+    checked = AccessAttempt.objects.aggregate(n=Sum("failures_since_start"))["n"]
+    assert sorted(r.status_code for r in responses) == [200] * 4 + [429] * 16
+    assert checked == 5
 
 
 def without_csrf(page: str) -> str:
