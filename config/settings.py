@@ -324,7 +324,7 @@ if _lockout_seconds < 1 or AXES_FAILURE_LIMIT < 1:
     )
 AXES_COOLOFF_TIME = timedelta(seconds=_lockout_seconds)
 AXES_USERNAME_CALLABLE = "oauth_server.sign_in.username_key"
-AXES_CLIENT_IP_CALLABLE = "oauth_server.net.client_address"
+AXES_CLIENT_IP_CALLABLE = "oauth_server.sign_in.address_key"
 AXES_LOCKOUT_CALLABLE = "oauth_server.sign_in.lockout_response"
 # A success does not clear the address count (an attacker with an account of their
 # own could reset it between sprays), and tries during a lockout neither extend it

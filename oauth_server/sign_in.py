@@ -8,6 +8,7 @@ the username), in the database, so every process sees the same counts.
 """
 
 import hashlib
+import ipaddress
 import math
 import unicodedata
 
@@ -22,6 +23,7 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
 from oauth_server.conf import server_settings
+from oauth_server.net import client_address
 
 # AccessAttempt.username's length; longer names are not accounts anyway.
 USERNAME_KEY_LENGTH = 255
@@ -48,6 +50,19 @@ def normalize_username(value: str) -> str:
     value = unicodedata.normalize("NFKC", value[: USERNAME_KEY_LENGTH * 4].strip())
     folded = unicodedata.normalize("NFKC", value.casefold()).strip()
     return folded[:USERNAME_KEY_LENGTH]
+
+
+def address_key(request: HttpRequest) -> str:
+    """The address a sign-in counts against (`AXES_CLIENT_IP_CALLABLE`).
+
+    The client address, or its /64 for IPv6: hosts pick their own 64-bit interface
+    identifiers (RFC 4291 §2.5.1, RFC 8981), so one machine can rotate through 2^64
+    addresses, and counting them one by one would give it endless tries.
+    """
+    address = client_address(request)
+    if ":" not in address:
+        return address
+    return str(ipaddress.IPv6Network((address, 64), strict=False).network_address)
 
 
 class SignInBackend(AxesStandaloneBackend):

@@ -99,6 +99,22 @@ def test_username_variants_count_against_the_same_account(client, user, variant)
     assert not signed_in(client)
 
 
+def test_address_lockout_holds_across_an_ipv6_subnet(client, user, settings):
+    """Rotating through the addresses of one IPv6 /64 is spraying from one address."""
+    settings.OAUTH_SERVER = {
+        **settings.OAUTH_SERVER,
+        "trusted_proxy_count": 1,
+        "login_failures_per_address": 10,
+    }
+    for i in range(10):
+        attempt(client, f"user{i}", forwarded=f"2001:db8:1:2::{i + 1:x}")
+
+    assert_locked(attempt(client, "alice", RIGHT, forwarded="2001:db8:1:2:ffff::9"))
+    assert (
+        attempt(client, "alice", RIGHT, forwarded="2001:db8:1:3::1").status_code == 302
+    )
+
+
 @pytest.mark.parametrize(
     ("proxies", "forged"),
     [
