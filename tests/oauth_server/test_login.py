@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from oauth_server.sign_in import normalize_username
+from tests.factories import UserFactory
 
 RIGHT = "correct horse battery"
 FULL_WIDTH_ALICE = "\uff41\uff4c\uff49\uff43\uff45"
@@ -26,6 +27,19 @@ def test_correct_password_signs_in(client, user):
 
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_staff_signs_in_to_the_admin(client, db):
+    """The admin's own form works through axes' backend, and its pages open."""
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "root", "password": RIGHT}
+    )
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/axes/accessattempt/").status_code == 200
 
 
 def test_wrong_password_is_explained(client, user):
@@ -89,6 +103,19 @@ def test_lockout_ends_after_the_cool_off(client, user):
     AccessAttempt.objects.update(attempt_time="2000-01-01T00:00:00Z")
 
     assert sign_in(client, password=RIGHT).status_code == 302
+
+
+def test_tries_during_a_lockout_do_not_extend_it(client, user):
+    """A lockout ends a cool-off after the failure that caused it, however often
+    someone knocks meanwhile, and the stored attempts stop growing."""
+    for _ in range(5):
+        sign_in(client)
+    stored = list(AccessAttempt.objects.values())
+
+    for _ in range(3):
+        assert sign_in(client).status_code == 429
+
+    assert list(AccessAttempt.objects.values()) == stored
 
 
 def test_success_keeps_the_address_count(client, user, settings):
