@@ -187,14 +187,13 @@ def test_lockout_does_not_reveal_whether_the_account_exists(client, user):
     )
 
 
-def test_admin_can_unlock_an_account(client, user, staff):
+def test_admin_can_unlock_an_account(client, user, admin_client):
     """Deleting the account's access attempts in the admin lets the owner back in."""
     for _ in range(5):
         attempt(client, "alice")
     assert_locked(attempt(client, "alice", RIGHT))
 
-    admin = type(client)(**client.defaults)
-    admin.force_login(staff)
+    admin = admin_client
     changelist = reverse("admin:axes_accessattempt_changelist")
     listed = admin.get(changelist, {"q": "alice"})
     ids = [str(a.pk) for a in listed.context["cl"].queryset]
