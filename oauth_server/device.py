@@ -38,6 +38,7 @@ from oauthlib.openid.connect.core.grant_types.base import (
 )
 
 from oauth_server.conf import server_settings
+from oauth_server.net import client_address
 from oauth_server.tokens import checksum
 
 logger = logging.getLogger(__name__)
@@ -87,14 +88,6 @@ def device_grant_create(
 def grant_is_expired(grant: AbstractDeviceGrant) -> bool:
     """Expired, without DOT's `is_expired()` write (which would overwrite `used`)."""
     return grant.status == grant.EXPIRED or timezone.now() >= grant.expires
-
-
-def client_address(request: HttpRequest) -> str:
-    """The address a request came from: REMOTE_ADDR, so behind a proxy the proxy's.
-
-    The one place the device pages ask, to switch to a trusted-proxy reading.
-    """
-    return request.META.get("REMOTE_ADDR", "")
 
 
 # --- user-code entry throttle ---------------------------------------------------------

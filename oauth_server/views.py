@@ -21,14 +21,12 @@ from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
 from oauth_server import scopes
-from oauth_server.conf import server_settings
 from oauth_server.http import (
     CLIENT_AUTH_CHALLENGE,
     OAuthEndpointMixin,
     nul_byte_error,
     oauth_error,
 )
-from oauth_server.login_throttle import LoginAttempt
 from oauth_server.tokens import checksum as token_checksum
 from oauth_server.tokens import refresh_token_expires, token_is_live
 
@@ -262,29 +260,14 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
 
 
 class LoginView(DjangoLoginView):
-    """The sign-in form (`username`, `password`), refusing rapid password guessing."""
+    """The sign-in form (`username`, `password`).
+
+    Rapid password guessing is refused by django-axes (oauth_server/sign_in.py),
+    which guards every form that authenticates, the admin's included.
+    """
 
     template_name = "oauth_server/login.html"
     redirect_authenticated_user = True
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.attempt = LoginAttempt.of(request)
-        if self.attempt.is_blocked():
-            minutes = server_settings().login_lockout_seconds // 60
-            context = self.get_context_data(
-                form=self.get_form(),
-                locked_out=f"Too many failed sign-ins. Try again in {minutes} minutes.",
-            )
-            return self.render_to_response(context, status=429)
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):
-        self.attempt.record_failure()
-        return super().form_invalid(form)
-
-    def form_valid(self, form):
-        self.attempt.record_success()
-        return super().form_valid(form)
 
 
 class HomeView(TemplateView):
