@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from oauth_server import keys, scopes, user_codes
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     # Resource API
     "django_filters",
+    "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "resources",
@@ -85,6 +87,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "oauth_server.middleware.CanonicalOriginMiddleware",
+    "oauth_server.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -207,6 +210,23 @@ CSRF_COOKIE_NAME = "authserver_csrftoken"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4 format). Scripts and styles come from this
+# origin or carry the per-response nonce (`request.csp_nonce`); no inline handlers,
+# no plugins, no <base>, never framed. Pages that send the browser on to a client
+# add that client's origin to form-action (oauth_server/csp.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 # --- OAuth 2.0 / OpenID Connect (django-oauth-toolkit) ---------------------------------
 
@@ -365,10 +385,12 @@ REST_FRAMEWORK = {
         "resources.authentication.BrowsableAPISessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The browsable API before XML: DRF picks the first renderer matching any type of
+    # equal precedence in Accept, and browsers list application/xml after text/html.
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
+        "resources.renderers.BrowsableAPIRenderer",
         "rest_framework_xml.renderers.XMLRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
@@ -430,15 +452,38 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Every handler redacts credentials (oauth_server/log_filters.py). Django's own
+# `django` and `django.server` loggers are configured here too, so that none keeps a
+# handler of Django's default LOGGING, which would print without the filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "oauth_server.log_filters.RedactSecrets"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "access": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        },
+        "access": {
+            "class": "logging.StreamHandler",
+            "formatter": "access",
+            "filters": ["redact"],
+        },
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # runserver's access log: request lines with their query strings.
+        "django.server": {"handlers": ["access"], "level": "INFO", "propagate": False},
         "django.request": {"level": "ERROR"},
         "oauth2_provider": {"level": "WARNING"},
         # Failures and lockouts are warnings; each request's clean-up is not news.

@@ -3,12 +3,17 @@
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView
 
 from oauth_server import api as oauth_server_api
 from oauth_server.views import HomeView, LoginView
 from resources import urls as resources_urls
-from resources.docs import SwaggerOAuth2RedirectView, SwaggerView
+from resources.docs import (
+    RedocBundleView,
+    RedocView,
+    SwaggerOAuth2RedirectView,
+    SwaggerView,
+)
 
 # The resource API: one `api` namespace for the catalogue and personal tokens.
 api_patterns = [*resources_urls.urlpatterns, *oauth_server_api.urlpatterns]
@@ -34,8 +39,13 @@ urlpatterns = [
     ),
     path(
         "api/redoc/",
-        SpectacularRedocView.as_view(url_name="api-schema"),
+        RedocView.as_view(url_name="api-schema"),
         name="api-redoc",
+    ),
+    path(
+        "api/redoc/redoc.standalone.js",
+        RedocBundleView.as_view(),
+        name="api-redoc-bundle",
     ),
     re_path(r"^api/(?P<version>v[0-9]+)/", include((api_patterns, "api"))),
 ]

@@ -106,6 +106,14 @@ class PersonalTokenViewSet(
         issued.personal.cleartext = issued.token
         serializer.instance = issued.personal
 
+    def get_success_headers(self, data: dict) -> dict[str, str]:
+        # The created token is shown once, in this response: no cache may keep it.
+        return {
+            **super().get_success_headers(data),
+            "Cache-Control": "no-store",
+            "Pragma": "no-cache",
+        }
+
     def perform_destroy(self, instance: PersonalAccessToken) -> None:
         personal_tokens.personal_token_revoke(personal=instance)
 

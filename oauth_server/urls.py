@@ -31,7 +31,7 @@ urlpatterns = [
     path("o/token/", views.TokenView.as_view(), name="token"),
     path("o/revoke/", views.RevokeTokenView.as_view(), name="revoke-token"),
     path("o/introspect/", views.IntrospectTokenView.as_view(), name="introspect"),
-    path("o/userinfo/", dot_views.UserInfoView.as_view(), name="user-info"),
+    path("o/userinfo/", views.UserInfoView.as_view(), name="user-info"),
     path("o/jwks/", dot_views.JwksInfoView.as_view(), name="jwks-info"),
     path(
         "o/logout/",

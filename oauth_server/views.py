@@ -23,9 +23,12 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauth_server import scopes
 from oauth_server.http import (
     CLIENT_AUTH_CHALLENGE,
+    TOKEN_IN_HEADER,
     OAuthEndpointMixin,
+    no_store,
     nul_byte_error,
     oauth_error,
+    token_outside_header,
 )
 from oauth_server.tokens import checksum as token_checksum
 from oauth_server.tokens import refresh_token_expires, token_is_live
@@ -172,11 +175,12 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
     """RFC 7662 introspection for clients allowed the `introspection` scope.
 
     DOT lets any authenticated client introspect; we require the scope on the client
-    (or on the bearer token it presents), POST only (tokens stay out of URLs), and
-    answer refresh tokens as well as access tokens.
+    (or on the bearer token it presents, in the Authorization header), POST only
+    (tokens stay out of URLs), and answer refresh tokens as well as access tokens.
     """
 
     http_method_names = ["post", "options"]
+    bearer_in_header_only = True
 
     def authenticate_client(self, request: HttpRequest) -> bool:
         core = self.get_oauthlib_core()
@@ -257,6 +261,30 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
             data["sub"] = str(token.user.pk)
             data["username"] = token.user.get_username()
         return JsonResponse(data)
+
+
+class UserInfoView(dot_views.UserInfoView):
+    """OIDC userinfo: the access token in the Authorization header only, never cached.
+
+    oauthlib's userinfo endpoint also takes `access_token` from the query string or a
+    form body (RFC 6750 §2.2-2.3); DOT's ACCESS_TOKEN_TRANSPORT gate covers only the
+    resource side (`verify_request`), so such a request is refused here, valid token
+    or not (RFC 6750 §5.3, RFC 9700 §4.3.2). DOT sends oauthlib's JSON errors as
+    text/html; they are application/json here.
+    """
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if token_outside_header(request):
+            error = errors.InvalidRequestError(description=TOKEN_IN_HEADER)
+            response = oauth_error(error)
+            response["WWW-Authenticate"] = (
+                f'Bearer error="invalid_request", error_description="{TOKEN_IN_HEADER}"'
+            )
+            return response
+        response = super().dispatch(request, *args, **kwargs)
+        if response.status_code >= 400 and response.content.startswith(b"{"):
+            response["Content-Type"] = "application/json"
+        return no_store(response)
 
 
 class LoginView(DjangoLoginView):

@@ -8,7 +8,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 
-from resources.exceptions import PayloadTooLarge
+from resources.exceptions import PayloadTooLarge, TokenOutsideHeader
 
 
 class BearerTokenAuthentication(OAuth2ProtectedResourceAuthentication):
@@ -30,6 +30,14 @@ class BearerTokenAuthentication(OAuth2ProtectedResourceAuthentication):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and length.isdigit() and int(length) > limit:
             raise PayloadTooLarge()
+        # DOT's ACCESS_TOKEN_TRANSPORT gate only ignores a token in the query string
+        # (a bare 401); a form-encoded body's token would still be accepted.
+        if "access_token" in request.query_params or "access_token" in request.POST:
+            request.oauth2_error = {
+                "error": "invalid_request",
+                "error_description": TokenOutsideHeader.default_detail,
+            }
+            raise TokenOutsideHeader(self.authenticate_header(request))
         return super().authenticate(request)
 
     def authenticate_header(self, request: Request) -> str:

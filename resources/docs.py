@@ -1,4 +1,6 @@
-"""Swagger UI pages whose OAuth "Authorize" popup can talk back to the page.
+"""The API documentation pages: Swagger UI and ReDoc, local and under the site's CSP.
+
+Swagger UI's OAuth "Authorize" popup must talk back to the page.
 
 Swagger UI opens our `/o/authorize/` in a popup, and the popup's last page
 (`oauth2-redirect.html`) hands the code to `window.opener`. Django sends
@@ -8,24 +10,39 @@ drf-spectacular serves Swagger UI with `unsafe-none`, and its redirect view poin
 a static file served without the header, so the opener was lost and "Authorize"
 never finished. Both pages here carry the site's policy instead; this works
 because the docs and the authorization server share one origin.
+
+Both pages run under the site's Content-Security-Policy: their inline script carries
+the per-response nonce. ReDoc injects style elements while its bundle loads, before
+any nonce could reach it, and builds its search worker from a `blob:` URL, so its
+page allows inline styles and blob workers; it would also fetch Google Fonts (left
+out of its page: it falls back to local fonts) and Redocly's logo from their CDN
+(replaced in the bundle we serve).
 """
 
 from functools import cache
 from pathlib import Path
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace, csp_update
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.views import View
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 SIDECAR = "drf_spectacular_sidecar/swagger-ui-dist/"
+REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
+REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
 class SwaggerView(SpectacularSwaggerView):
-    """drf-spectacular's Swagger UI with the site's opener policy."""
+    """drf-spectacular's Swagger UI with the site's opener policy and CSP nonce."""
+
+    template_name = "resources/swagger_ui.html"
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -35,15 +52,19 @@ class SwaggerView(SpectacularSwaggerView):
         return response
 
 
-@cache
-def _redirect_page() -> str:
-    path = finders.find(SIDECAR + "oauth2-redirect.html")
+def _sidecar_file(name: str) -> str:
+    path = finders.find(name)
     if path is None:
         raise ImproperlyConfigured(
-            "Swagger UI's oauth2-redirect.html was not found: install "
-            "drf-spectacular-sidecar and add it to INSTALLED_APPS."
+            f"{name} was not found: install drf-spectacular-sidecar and add it to "
+            "INSTALLED_APPS."
         )
-    html = Path(path).read_text()
+    return Path(path).read_text()
+
+
+@cache
+def _redirect_page() -> str:
+    html = _sidecar_file(SIDECAR + "oauth2-redirect.html")
     # The page loads its script relatively; point it at the static file.
     return html.replace(
         'src="oauth2-redirect.js"', f'src="{static(SIDECAR + "oauth2-redirect.js")}"'
@@ -55,3 +76,36 @@ class SwaggerOAuth2RedirectView(View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return HttpResponse(_redirect_page())
+
+
+@method_decorator(csp_update({"worker-src": ["blob:"]}), name="dispatch")
+@method_decorator(csp_replace({"style-src": [SELF, UNSAFE_INLINE]}), name="dispatch")
+class RedocView(SpectacularRedocView):
+    """drf-spectacular's ReDoc, everything from this origin."""
+
+    template_name = "resources/redoc.html"
+
+    def _redoc_standalone(self) -> str:
+        return reverse("api-redoc-bundle")
+
+
+@cache
+def _redoc_bundle() -> str:
+    js = _sidecar_file(REDOC_BUNDLE)
+    # ReDoc hides the sidebar's logo when it fails to load; an empty data: image does.
+    js = js.replace(REDOCLY_LOGO, "data:,")
+    return js.replace(
+        "sourceMappingURL=redoc.standalone.js.map",
+        f"sourceMappingURL={static(REDOC_BUNDLE + '.map')}",
+    )
+
+
+class RedocBundleView(View):
+    """The sidecar's ReDoc bundle, without its request to Redocly's CDN."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse(
+            _redoc_bundle(),
+            content_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )

@@ -1,4 +1,4 @@
-"""The API's one exception handler and its RFC 6750 insufficient-scope error."""
+"""The API's one exception handler and its RFC 6750 errors."""
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,6 +19,21 @@ class InsufficientScope(PermissionDenied):
             detail=f"This request needs the scope(s): {' '.join(self.scopes)}.",
             code=self.default_code,
         )
+
+
+class TokenOutsideHeader(ParseError):
+    """An access token sent in the URL or the body (RFC 6750 §2.1, §5.3; RFC 9700
+    §4.3.2): refused as `invalid_request` (a 400, RFC 6750 §3.1), even if valid."""
+
+    default_detail = (
+        "Send the access token in the Authorization header (Bearer), not in the "
+        "URL or the request body."
+    )
+    default_code = "invalid_request"
+
+    def __init__(self, challenge: str) -> None:
+        super().__init__()
+        self.auth_header = challenge  # DRF's handler sends it as WWW-Authenticate
 
 
 class PayloadTooLarge(ParseError):
