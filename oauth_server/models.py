@@ -116,6 +116,15 @@ class Application(AbstractApplication):
                 "Only authorization code, client credentials and device code are offered."
             )
         if (
+            scopes.INTROSPECTION in names
+            and self.client_type != self.CLIENT_CONFIDENTIAL
+        ):
+            # RFC 7662 §2.1 and §4: introspection answers to authenticated clients
+            # only; a public client has no secret to authenticate with.
+            errors.setdefault("allowed_scopes", []).append(
+                "introspection needs a confidential client."
+            )
+        if (
             self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS
             and self.client_type != self.CLIENT_CONFIDENTIAL
         ):
@@ -172,6 +181,33 @@ class PersonalAccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user})"
+
+
+class RedeemedCode(models.Model):
+    """An authorization code that was exchanged, kept to recognise its replay.
+
+    DOT deletes a grant when its code is used, so a second attempt cannot tell "used"
+    from "never issued". RFC 6749 §4.1.2 asks a server that sees a code again to
+    revoke the tokens issued for it; this row (checksums only, never the code or a
+    token) names them. It lives as long as the tokens it names can.
+    """
+
+    code_checksum = models.CharField(max_length=64, unique=True)
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    access_token_checksum = models.CharField(max_length=64)
+    refresh_token_checksum = models.CharField(max_length=64, blank=True)
+    redeemed = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-redeemed", "-pk"]
+
+    def __str__(self) -> str:
+        return (
+            f"Code redeemed by {self.application_id} at {self.redeemed:%Y-%m-%d %H:%M}"
+        )
 
 
 class AuthTime(models.Model):

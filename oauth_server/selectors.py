@@ -7,6 +7,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
 from oauth_server.models import Application
+from oauth_server.tokens import token_is_live
 
 
 def consent_exists(
@@ -23,10 +24,9 @@ def consent_exists(
     """
     if application.skip_authorization:
         return True
-    wanted = set(scopes)
-    granted = (
+    tokens = (
         get_access_token_model()
         .objects.filter(user=user, application=application, expires__gt=timezone.now())
-        .values_list("scope", flat=True)
+        .select_related("user", "application")
     )
-    return any(wanted <= set(scope.split()) for scope in granted)
+    return any(token_is_live(token) and token.allow_scopes(scopes) for token in tokens)

@@ -1,5 +1,9 @@
 """The oauthlib server class DOT runs (`OAUTH2_SERVER_CLASS`)."""
 
+import re
+
+from oauthlib.common import Request
+from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
     code_challenge_method_s256,
 )
@@ -12,6 +16,27 @@ OFFERED_GRANT_TYPES = (
     "refresh_token",
     "urn:ietf:params:oauth:grant-type:device_code",
 )
+
+# RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters; §4.1 allows 43-128
+# characters of the unreserved alphabet for any challenge.
+CODE_CHALLENGE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+
+
+def code_challenge_is_well_formed(request: Request) -> dict[str, str]:
+    """Refuse a malformed `code_challenge` at the authorization request.
+
+    oauthlib only checks that one is present; a challenge no verifier can match
+    would otherwise be stored and fail, confusingly, at the token endpoint.
+    """
+    if request.code_challenge is not None and not CODE_CHALLENGE.fullmatch(
+        request.code_challenge
+    ):
+        raise errors.InvalidRequestError(
+            description="code_challenge must be 43-128 characters of A-Z, a-z, 0-9, "
+            "'-', '.', '_' and '~' (RFC 7636 §4.2).",
+            request=request,
+        )
+    return {}
 
 
 class Server(OpenIDServer):
@@ -41,3 +66,4 @@ class Server(OpenIDServer):
         s256_only = {"S256": code_challenge_method_s256}
         for grant in (self.auth_grant, self.openid_connect_auth.proxy_target):
             grant._code_challenge_methods = s256_only
+            grant.custom_validators.post_auth.append(code_challenge_is_well_formed)

@@ -1,30 +1,43 @@
-"""DOT request validator: user claims for OpenID Connect, and audit logging."""
+"""DOT request validator: one-time codes and refresh tokens decided in the database,
+token liveness, user claims for OpenID Connect, and warnings on refused grants.
+"""
 
+import base64
 import hashlib
+import hmac
+import json
 import logging
+import re
+from datetime import timedelta
 
-from django.core.cache import cache
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from django.utils import timezone
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_refresh_token_model,
+)
 from oauth2_provider.oauth2_validators import OAuth2Validator as BaseValidator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from oauth_server import auth_time
+from oauth_server.models import RedeemedCode
+from oauth_server.tokens import checksum, token_is_live
 
 logger = logging.getLogger(__name__)
 
-
-def checksum(value: str) -> str:
-    """SHA-256 hex digest, the form DOT stores tokens in."""
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+# RFC 7636 §4.1: 43-128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
+PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 
-def used_code_key(code: str) -> str:
-    return "oauth:used-code:" + checksum(code)
+def s256(verifier: str) -> str:
+    """The S256 code challenge of a verifier (RFC 7636 §4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 class OAuth2Validator(BaseValidator):
-    """DOT's validator with our claims and warnings on refused grants."""
+    """DOT's validator, made safe under parallel requests and deactivation."""
 
     # Which scope releases which claim (OIDC Core §5.4).
     oidc_claim_scope = {
@@ -101,52 +114,154 @@ class OAuth2Validator(BaseValidator):
             client_id, response_type, client, request, *a, **kw
         )
 
-    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
-        valid = super().validate_refresh_token(
-            refresh_token, client, request, *args, **kwargs
-        )
-        if not valid:
-            # A revoked (already rotated) token replayed is the theft signal of
-            # RFC 9700 §4.14.2; DOT has then revoked the whole token family.
-            logger.warning(
-                "refresh token refused client=%s", getattr(client, "client_id", None)
-            )
+    # --- Bearer tokens (resource API, userinfo) ---------------------------------------
+
+    def validate_bearer_token(self, token, scopes, request) -> bool:
+        valid = super().validate_bearer_token(token, scopes, request)
+        if valid and not token_is_live(request.access_token):
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": "The access token is no longer valid.",
+            }
+            return False
         return valid
 
-    def save_bearer_token(self, token, request, *args, **kwargs):
+    # --- Authorization codes: one use, decided under a row lock ------------------------
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
+        """Take the code's grant under a row lock; a failed attempt spends the code.
+
+        Of parallel redemptions of one code, one holds the lock and deletes the grant
+        when it issues tokens; the others then find no grant, and a record of the
+        redemption, which makes them replays (RFC 6749 §4.1.2, RFC 9700 §4.5).
+        """
+        grant = (
+            get_grant_model()
+            .objects.select_for_update()
+            .select_related("user")
+            .filter(code=code, application=client)
+            .first()
+        )
+        if grant is None:
+            self._revoke_tokens_of_replayed_code(code, client_id)
+            raise errors.InvalidGrantError(
+                description="The authorization code is invalid, expired or already used.",
+                request=request,
+            )
+        problem = None
+        if grant.is_expired():
+            problem = "The authorization code has expired."
+        elif not grant.user.is_active:
+            problem = "The user who granted this code is no longer active."
+        elif not self._pkce_verified(grant, request):
+            # RFC 7636 §4.6 and RFC 9700 §2.1.1: a wrong verifier must not leave the
+            # code usable for another guess.
+            problem = "PKCE verification failed: code_verifier does not match."
+        if problem:
+            grant.delete()
+            logger.warning("authorization code refused client=%s", client_id)
+            if grant.code_challenge and not request.code_verifier:
+                raise errors.MissingCodeVerifierError(request=request)
+            raise errors.InvalidGrantError(description=problem, request=request)
+        request.grant_instance = grant  # read again below instead of re-querying
+        request.scopes = grant.scope.split(" ")
+        request.user = grant.user
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            request.claims = json.loads(grant.claims)
+        return True
+
+    @staticmethod
+    def _pkce_verified(grant, request) -> bool:
+        verifier = request.code_verifier or ""
+        if not grant.code_challenge:
+            return True  # PKCE_REQUIRED: oauthlib refuses a code without a challenge
+        if grant.code_challenge_method != "S256" or not PKCE_VALUE.fullmatch(verifier):
+            return False
+        return hmac.compare_digest(s256(verifier), grant.code_challenge)
+
+    def _grant_of(self, code: str, request):
+        grant = getattr(request, "grant_instance", None)
+        return grant if grant is not None and grant.code == code else None
+
+    def get_code_challenge(self, code, request):
+        if grant := self._grant_of(code, request):
+            return grant.code_challenge or None
+        return super().get_code_challenge(code, request)
+
+    def get_code_challenge_method(self, code, request):
+        if grant := self._grant_of(code, request):
+            return grant.code_challenge_method or None
+        return super().get_code_challenge_method(code, request)
+
+    def confirm_redirect_uri(
+        self, client_id, code, redirect_uri, client, request=None, *args, **kwargs
+    ) -> bool:
+        if request is not None and (grant := self._grant_of(code, request)):
+            return grant.redirect_uri_allowed(redirect_uri)
+        return super().confirm_redirect_uri(
+            client_id, code, redirect_uri, client, request, *args, **kwargs
+        )
+
+    def save_bearer_token(self, token, request, *args, **kwargs) -> None:
         super().save_bearer_token(token, request, *args, **kwargs)
         if request.grant_type == "authorization_code":
-            # Remember which tokens this code produced, while they can live, so a
-            # replay of the code can take them back (RFC 6749 §4.1.2, RFC 9700 §4.5).
-            cache.set(
-                used_code_key(request.code),
-                {
-                    "access": checksum(token["access_token"]),
-                    "refresh": checksum(token.get("refresh_token") or ""),
-                },
-                timeout=oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS,
+            # In the same transaction as the tokens: a replay of the code, now or
+            # later, finds which tokens to revoke.
+            lifetime = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS + (
+                oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS or 0
+            )
+            RedeemedCode.objects.create(
+                code_checksum=checksum(request.code),
+                application=request.client,
+                access_token_checksum=checksum(token["access_token"]),
+                refresh_token_checksum=checksum(token.get("refresh_token") or ""),
+                expires=timezone.now() + timedelta(seconds=lifetime),
             )
 
-    def validate_code(self, client_id, code, client, request, *args, **kwargs):
-        valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
-        if not valid:
-            logger.warning("authorization code refused client=%s", client_id)
-            issued = cache.get(used_code_key(code))
-            if issued:
-                self._revoke_tokens_of_replayed_code(issued, client_id)
-        return valid
-
-    def _revoke_tokens_of_replayed_code(
-        self, issued: dict[str, str], client_id
-    ) -> None:
+    def _revoke_tokens_of_replayed_code(self, code: str, client_id: str) -> None:
         """A used code came back: whoever holds it is not to be trusted."""
+        redeemed = RedeemedCode.objects.filter(code_checksum=checksum(code)).first()
+        if redeemed is None:
+            return
         refresh_model = get_refresh_token_model()
-        refresh = refresh_model.objects.filter(token_checksum=issued["refresh"]).first()
-        if refresh is not None and refresh.token_family:
-            refresh_model.revoke_family(refresh.token_family)
+        family = (
+            refresh_model.objects.filter(token_checksum=redeemed.refresh_token_checksum)
+            .values_list("token_family", flat=True)
+            .first()
+        )
+        if family:
+            refresh_model.revoke_family(family)
         get_access_token_model().objects.filter(
-            token_checksum=issued["access"]
+            token_checksum=redeemed.access_token_checksum
         ).delete()
         logger.warning(
             "authorization code replayed; its tokens revoked client=%s", client_id
         )
+
+    # --- Refresh tokens: rotation decided under a row lock -----------------------------
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        """Lock the refresh token's rows before DOT reads them (RFC 9700 §4.14.2).
+
+        Of parallel refreshes with one token, one rotates it while the others wait
+        here; they then read it revoked, a replay, and DOT revokes the whole family,
+        the winner's new tokens included.
+        """
+        list(
+            get_refresh_token_model()
+            .objects.select_for_update()
+            .filter(token_checksum=checksum(refresh_token))
+            .values_list("pk", flat=True)
+        )
+        valid = super().validate_refresh_token(
+            refresh_token, client, request, *args, **kwargs
+        )
+        if valid and not token_is_live(request.refresh_token_instance):
+            valid = False
+        if not valid:
+            logger.warning(
+                "refresh token refused client=%s", getattr(client, "client_id", None)
+            )
+        return valid

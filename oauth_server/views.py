@@ -9,10 +9,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.contrib.auth.views import LoginView as DjangoLoginView
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import OAuthToolkitError
@@ -37,6 +39,8 @@ from oauth_server.http import (
 )
 from oauth_server.login_throttle import LoginAttempt
 from oauth_server.models import Application
+from oauth_server.tokens import checksum as token_checksum
+from oauth_server.tokens import refresh_token_expires, token_is_live
 
 DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 DISCOVERY_CACHE_CONTROL = "public, max-age=3600"
@@ -282,8 +286,15 @@ class ServerMetadataView(DiscoveryMixin, dot_views.OAuthServerMetadataView):
     """`/.well-known/oauth-authorization-server` (RFC 8414)."""
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class TokenView(OAuthEndpointMixin, dot_views.TokenView):
     """The token endpoint (RFC 6749 §3.2), with RFC 8628 §3.5 device polling fixed.
+
+    Each request is one transaction of its own, whatever ATOMIC_REQUESTS says: the
+    validator decides one-time use under row locks that must be held until the
+    tokens are stored, and a refusal that revokes (a replayed code or refresh token)
+    commits with its error response. An OAuth error raised after a write rolls it
+    back and still answers RFC 6749 §5.2 JSON.
 
     DOT answers a missing device_code with a 500 and an unknown one with a 404
     `device_not_found`, never sends `slow_down`, and keeps answering
@@ -291,11 +302,16 @@ class TokenView(OAuthEndpointMixin, dot_views.TokenView):
     """
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.POST.get("grant_type") == DEVICE_GRANT_TYPE:
-            return self.device_flow_token_response(
-                request, request.POST.get("device_code", "")
-            )
-        return super().post(request, *args, **kwargs)
+        with transaction.atomic():
+            try:
+                if request.POST.get("grant_type") == DEVICE_GRANT_TYPE:
+                    return self.device_flow_token_response(
+                        request, request.POST.get("device_code", "")
+                    )
+                return super().post(request, *args, **kwargs)
+            except errors.OAuth2Error as error:
+                transaction.set_rollback(True)
+                return oauth_error(error)
 
     def device_flow_token_response(self, request, device_code, *args, **kwargs):
         if not device_code:
@@ -401,7 +417,7 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
                 },
                 status=400,
             )
-        checksum = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+        checksum = token_checksum(value)
         issuer = oauth2_settings.oauth2_authorization_server_issuer(request)
         token = (
             get_access_token_model()
@@ -409,7 +425,7 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
             .filter(token_checksum=checksum)
             .first()
         )
-        if token is not None and token.is_valid():
+        if token is not None and token_is_live(token):
             data = {
                 "active": True,
                 "token_type": "Bearer",
@@ -427,7 +443,7 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
                 .filter(token_checksum=checksum, revoked__isnull=True)
                 .first()
             )
-            if refresh is None or refresh.access_token is None:
+            if refresh is None or not token_is_live(refresh):
                 return JsonResponse({"active": False})
             token = refresh
             data = {
@@ -437,6 +453,8 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
                 "iat": calendar.timegm(refresh.created.utctimetuple()),
                 "iss": issuer,
             }
+            if expires := refresh_token_expires(refresh):
+                data["exp"] = calendar.timegm(expires.utctimetuple())
         if token.application:
             data["client_id"] = token.application.client_id
         if token.user:

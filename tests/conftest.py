@@ -97,6 +97,14 @@ def client() -> Client:
 
 
 @pytest.fixture
+def admin_client(db, admin_user) -> Client:
+    """pytest-django's signed-in superuser client, through `client`'s defaults."""
+    client = Client(**REQUEST_DEFAULTS)
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
 def api_client() -> APIClient:
     return APIClient(**REQUEST_DEFAULTS)
 

@@ -172,3 +172,29 @@ def test_loaddemo_is_idempotent(settings, tmp_path):
     state = json.loads((tmp_path / "demo.json").read_text())
     assert set(state["clients"]) >= {"bookshelf-web", "bookshelf-cli", "catalogue-sync"}
     assert (tmp_path / "demo.json").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.django_db
+def test_cleartokens_forgets_expired_code_records(web_app):
+    """Records of redeemed codes go once the tokens they name cannot live any more."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from oauth_server.models import RedeemedCode
+
+    def record(checksum: str, expires_in: timedelta) -> RedeemedCode:
+        return RedeemedCode.objects.create(
+            code_checksum=checksum,
+            application=web_app,
+            access_token_checksum="a" * 64,
+            expires=timezone.now() + expires_in,
+        )
+
+    record("1" * 64, timedelta(seconds=-1))
+    kept = record("2" * 64, timedelta(days=1))
+
+    output = run("cleartokens")
+
+    assert list(RedeemedCode.objects.all()) == [kept]
+    assert "Deleted 1 expired redeemed-code record(s)." in output

@@ -87,6 +87,16 @@ def id_token_claims(client, id_token: str, issuer: str, audience: str) -> dict:
     return claims
 
 
+def allow(client, consent_page) -> str:
+    """Press Allow on a consent page; return the code."""
+    form = {**consent_page.context["form"].initial, "allow": "Authorize"}
+    response = client.post(
+        reverse("oauth2_provider:authorize"),
+        {k: v for k, v in form.items() if v is not None},
+    )
+    return redirect_params(response)["code"]
+
+
 def exchange(client, app, request: CodeRequest, code: str) -> dict:
     response = exchange_code(
         client, request, code, auth=(app.client_id, app.cleartext_secret)
@@ -354,12 +364,7 @@ def test_prompt_login_signs_in_again_then_goes_on(
     consent = client.get(back["Location"])
     assert consent.status_code == 200, "consent page, not the login page again"
     assert b"authorizationForm" in consent.content
-    form = {**consent.context["form"].initial, "allow": "Authorize"}
-    approved = client.post(
-        reverse("oauth2_provider:authorize"),
-        {k: v for k, v in form.items() if v is not None},
-    )
-    tokens = exchange(client, app, request, redirect_params(approved)["code"])
+    tokens = exchange(client, app, request, allow(client, consent))
     claims = id_token_claims(client, tokens["id_token"], issuer, app.client_id)
     assert claims["auth_time"] == client.session[auth_time.SESSION_KEY]
     if before is not None:
@@ -429,13 +434,8 @@ def test_id_token_auth_time_is_this_sessions_sign_in(client, user, app, issuer):
     user.save(update_fields=["last_login"])
     request = code_request(app)
     page = client.get(request.url(max_age="3600"))
-    form = {**page.context["form"].initial, "allow": "Authorize"}
-    approved = client.post(
-        reverse("oauth2_provider:authorize"),
-        {k: v for k, v in form.items() if v is not None},
-    )
 
-    tokens = exchange(client, app, request, redirect_params(approved)["code"])
+    tokens = exchange(client, app, request, allow(client, page))
     claims = id_token_claims(client, tokens["id_token"], issuer, app.client_id)
     refreshed = json_of(
         token_request(

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oauth_server', '0002_personal_access_token'),
+        ('oauth_server', '0003_redeemed_code'),
         migrations.swappable_dependency(settings.OAUTH2_PROVIDER_GRANT_MODEL),
         migrations.swappable_dependency(settings.OAUTH2_PROVIDER_ID_TOKEN_MODEL),
     ]
