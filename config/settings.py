@@ -231,8 +231,11 @@ CONTENT_SECURITY_POLICY = {
 # --- OAuth 2.0 / OpenID Connect (django-oauth-toolkit) ---------------------------------
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth_server.Application"
-# DOT's own model, named so migrations can depend on it (personal access tokens).
+# DOT's own models, named so migrations can depend on them (personal access tokens,
+# the sign-in time of codes and ID tokens).
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 
 OIDC_KEY_DIR = Path(env.str("OIDC_KEY_DIR", default=str(VAR_DIR / "oidc")))
 _oidc_pem = env.str("OIDC_RSA_PRIVATE_KEY", default="", multiline=True)
