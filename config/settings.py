@@ -5,6 +5,7 @@ REDIS_URL the server runs on an SQLite file and a local-memory cache; with DEBUG
 SECRET_KEY, ALLOWED_HOSTS and an OIDC signing key are required.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,7 +13,7 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from oauth_server import keys, scopes
+from oauth_server import keys, scopes, user_codes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -70,6 +71,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Failed sign-in counting and lockout (oauth_server/sign_in.py).
+    "axes",
     # Before oauth2_provider, so our templates override DOT's.
     "oauth_server",
     "oauth2_provider",
@@ -91,6 +94,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns axes' refusal into the lockout page, before CSRF middleware
+    # (outside it) sets the cookie the page's form needs.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -179,8 +185,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int(
 )
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
-# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto header (README).
-if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+# Reverse proxies in front of the server (README, production notes). 0: clients
+# connect directly. N: every request passes N proxies, each appending the address it
+# saw to X-Forwarded-For, the outermost terminating TLS and setting X-Forwarded-Proto;
+# the client address is the N-th from the right (oauth_server/net.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+if env.str("SECURE_PROXY_SSL_HEADER", default=""):
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER is replaced by TRUSTED_PROXY_COUNT: set it to the "
+        "number of proxies in front of the server (1 for one TLS proxy)."
+    )
+if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -214,8 +231,11 @@ CONTENT_SECURITY_POLICY = {
 # --- OAuth 2.0 / OpenID Connect (django-oauth-toolkit) ---------------------------------
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth_server.Application"
-# DOT's own model, named so migrations can depend on it (personal access tokens).
+# DOT's own models, named so migrations can depend on them (personal access tokens,
+# the sign-in time of codes and ID tokens).
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 
 OIDC_KEY_DIR = Path(env.str("OIDC_KEY_DIR", default=str(VAR_DIR / "oidc")))
 _oidc_pem = env.str("OIDC_RSA_PRIVATE_KEY", default="", multiline=True)
@@ -297,6 +317,10 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
     # Device authorization (RFC 8628); a relative URI is made absolute per request.
     "OAUTH_DEVICE_VERIFICATION_URI": "/o/device/",
+    "OAUTH_DEVICE_USER_CODE_GENERATOR": user_codes.generate,
+    # DOT's hook finds the grant by the raw device code; ours (oauth_server/device.py)
+    # runs inside the grant, by the code's hash and for the client that asked.
+    "OAUTH_PRE_TOKEN_VALIDATION": [],
     "DEVICE_FLOW_INTERVAL": 5,
     # RFC 9728 protected resource metadata
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Bookshelf catalogue API",
@@ -315,10 +339,46 @@ API_THROTTLE_RATES = {
 
 # The authorization server's own settings (oauth_server/conf.py has the defaults).
 OAUTH_SERVER = {
-    "login_failures_per_account": env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5),
+    "trusted_proxy_count": TRUSTED_PROXY_COUNT,
     "login_failures_per_address": env.int("LOGIN_FAILURES_PER_ADDRESS", default=50),
-    "login_lockout_seconds": env.int("LOGIN_LOCKOUT_SECONDS", default=900),
+    "user_code_failures_per_user": env.int("USER_CODE_FAILURES_PER_USER", default=5),
+    "user_code_failures_per_address": env.int(
+        "USER_CODE_FAILURES_PER_ADDRESS", default=50
+    ),
+    "user_code_lockout_seconds": env.int("USER_CODE_LOCKOUT_SECONDS", default=900),
 }
+
+# --- Sign-in protection (django-axes; our hooks in oauth_server/sign_in.py) -------------
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked
+    # (axes' backend, one try at a time per account).
+    "oauth_server.sign_in.SignInBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "oauth_server.sign_in.SignInHandler"
+# Counted per account whatever the address, and per address whatever the username
+# (its own limit, LOGIN_FAILURES_PER_ADDRESS above), never per pair.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+_lockout_seconds = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+if _lockout_seconds < 1 or AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_LOCKOUT_SECONDS and LOGIN_FAILURES_PER_ACCOUNT must be 1 or more."
+    )
+AXES_COOLOFF_TIME = timedelta(seconds=_lockout_seconds)
+AXES_USERNAME_CALLABLE = "oauth_server.sign_in.username_key"
+AXES_CLIENT_IP_CALLABLE = "oauth_server.sign_in.address_key"
+AXES_LOCKOUT_CALLABLE = "oauth_server.sign_in.lockout_response"
+# A success does not clear the address count (an attacker with an account of their
+# own could reset it between sprays), and tries during a lockout neither extend it
+# nor grow the attempt rows.
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Failed attempts only; successful sign-ins are not recorded in the database.
+AXES_DISABLE_ACCESS_LOG = True
+# Masked in axes' logs and in the form data it stores.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -429,5 +489,7 @@ LOGGING = {
         "django.server": {"handlers": ["access"], "level": "INFO", "propagate": False},
         "django.request": {"level": "ERROR"},
         "oauth2_provider": {"level": "WARNING"},
+        # Failures and lockouts are warnings; each request's clean-up is not news.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class OAuthServerConfig(AppConfig):
     name = "oauth_server"
     verbose_name = "OAuth server"
+
+    def ready(self) -> None:
+        from oauth_server import auth_time  # noqa: F401  connects its sign-in receiver

@@ -12,11 +12,18 @@ from django.dispatch import receiver
 class ServerSettings:
     """Defaults for `settings.OAUTH_SERVER`; an unknown key fails loudly."""
 
-    # Failed sign-ins allowed per username and client address, then per address
-    # alone, within `login_lockout_seconds`, before the login form refuses to try.
-    login_failures_per_account: int = 5
+    # Reverse proxies in front of the server, each appending to X-Forwarded-For;
+    # 0: clients connect directly (oauth_server/net.py).
+    trusted_proxy_count: int = 0
+    # Failed sign-ins from one client address, any usernames, within the cool-off
+    # period before that address is locked out. The per-account limit and the
+    # cool-off are django-axes' AXES_FAILURE_LIMIT and AXES_COOLOFF_TIME.
     login_failures_per_address: int = 50
-    login_lockout_seconds: int = 900
+    # Wrong device user codes (RFC 8628 §5.1) allowed per signed-in user, then per
+    # client address, within `user_code_lockout_seconds`, before the code page refuses.
+    user_code_failures_per_user: int = 5
+    user_code_failures_per_address: int = 50
+    user_code_lockout_seconds: int = 900
 
 
 @cache

@@ -2,7 +2,7 @@
 
 import json
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -61,9 +61,9 @@ def nul_byte_error(request: HttpRequest) -> errors.InvalidRequestError | None:
 class OAuthEndpointMixin:
     """Keep the token-side endpoints speaking RFC 6749 §5.2 JSON in every case.
 
-    - A body Django refuses to parse (too large, too many fields) would otherwise
-      become Django's HTML 400 page; it is `invalid_request` here, and so is a NUL
-      byte anywhere in the parameters.
+    - A body Django refuses to parse (too large, too many fields, a form in another
+      charset than UTF-8) would otherwise become Django's HTML 400 page; it is
+      `invalid_request` here, and so is a NUL byte anywhere in the parameters.
     - oauthlib's invalid_client carries a Bearer challenge; these endpoints
       authenticate clients with HTTP Basic, so a 401 asks for that.
     - Every response, success or error, is `no-store`.
@@ -80,7 +80,7 @@ class OAuthEndpointMixin:
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             request.POST  # noqa: B018  parse now, so limits fail here, as JSON
-        except (RequestDataTooBig, TooManyFieldsSent) as exc:
+        except (BadRequest, RequestDataTooBig, TooManyFieldsSent) as exc:
             return oauth_error(errors.InvalidRequestError(description=str(exc)))
         if error := nul_byte_error(request):
             return oauth_error(error)

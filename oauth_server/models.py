@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import models
+from django.db.models import Q
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 
@@ -207,3 +208,38 @@ class RedeemedCode(models.Model):
         return (
             f"Code redeemed by {self.application_id} at {self.redeemed:%Y-%m-%d %H:%M}"
         )
+
+
+class AuthTime(models.Model):
+    """When the user behind an authorization code or an ID token signed in.
+
+    OIDC Core §2 `auth_time`. DOT's Grant and IDToken have no column for it, so each
+    row belongs to one of them and goes when it does.
+    """
+
+    grant = models.OneToOneField(
+        oauth2_settings.GRANT_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="auth_time",
+    )
+    id_token = models.OneToOneField(
+        oauth2_settings.ID_TOKEN_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="auth_time",
+    )
+    authenticated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(grant__isnull=True) ^ Q(id_token__isnull=True),
+                name="auth_time_of_a_grant_or_an_id_token",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"signed in at {self.authenticated_at:%Y-%m-%d %H:%M:%S}"

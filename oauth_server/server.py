@@ -9,12 +9,14 @@ from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
 )
 from oauthlib.openid import Server as OpenIDServer
 
+from oauth_server import device
+
 OFFERED_RESPONSE_TYPES = ("code",)
 OFFERED_GRANT_TYPES = (
     "authorization_code",
     "client_credentials",
     "refresh_token",
-    "urn:ietf:params:oauth:grant-type:device_code",
+    device.DEVICE_GRANT_TYPE,
 )
 
 # RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters; §4.1 allows 43-128
@@ -49,10 +51,12 @@ class Server(OpenIDServer):
       code, after the user has consented; without `plain` in the grant's table,
       oauthlib refuses it (and a missing method, which means `plain`) while
       validating the request, before any consent page (RFC 9700 §2.1.1).
+    - The device grant checks its device code, once, for its client, and issues an
+      ID token with `openid` (oauth_server/device.py).
     """
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, request_validator: object, **kwargs: object) -> None:
+        super().__init__(request_validator, **kwargs)
         self._response_types = {
             name: handler
             for name, handler in self._response_types.items()
@@ -63,6 +67,10 @@ class Server(OpenIDServer):
             for name, handler in self._grant_types.items()
             if name in OFFERED_GRANT_TYPES
         }
+        self.device_code_grant = device.OpenIDDeviceCodeGrant(
+            request_validator, **kwargs
+        )
+        self._grant_types[device.DEVICE_GRANT_TYPE] = self.device_code_grant
         s256_only = {"S256": code_challenge_method_s256}
         for grant in (self.auth_grant, self.openid_connect_auth.proxy_target):
             grant._code_challenge_methods = s256_only

@@ -7,7 +7,7 @@ Mounted at the site root so the issuer is the bare origin: discovery documents l
 from django.urls import path
 from oauth2_provider import views as dot_views
 
-from oauth_server import views
+from oauth_server import device_views, views
 
 app_name = "oauth2_provider"
 
@@ -40,10 +40,10 @@ urlpatterns = [
     ),
     path(
         "o/device-authorization/",
-        views.DeviceAuthorizationView.as_view(),
+        device_views.DeviceAuthorizationView.as_view(),
         name="device-authorization",
     ),
-    path("o/device/", dot_views.DeviceUserCodeView.as_view(), name="device"),
+    path("o/device/", device_views.DeviceUserCodeView.as_view(), name="device"),
     path(
         "o/device/<slug:client_id>/<slug:user_code>/",
         dot_views.DeviceConfirmView.as_view(),

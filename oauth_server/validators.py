@@ -20,6 +20,8 @@ from oauth2_provider.oauth2_validators import OAuth2Validator as BaseValidator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
+from oauth_server import auth_time
+from oauth_server.device import DeviceCodeValidatorMixin
 from oauth_server.models import RedeemedCode
 from oauth_server.tokens import checksum, token_is_live
 
@@ -35,8 +37,11 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-class OAuth2Validator(BaseValidator):
-    """DOT's validator, made safe under parallel requests and deactivation."""
+class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
+    """DOT's validator, made safe under parallel requests and deactivation.
+
+    The device grant's own methods live in oauth_server/device.py.
+    """
 
     # Which scope releases which claim (OIDC Core §5.4).
     oidc_claim_scope = {
@@ -63,6 +68,44 @@ class OAuth2Validator(BaseValidator):
 
     def get_discovery_claims(self, request) -> list[str]:
         return list(self.oidc_claim_scope)
+
+    # --- prompt and auth_time (OIDC Core §2, §3.1.2.1) ---------------------------
+
+    def validate_silent_login(self, request) -> bool:
+        # prompt=none is answered by the authorization view before oauthlib is asked:
+        # the view has the session, oauthlib's request does not (views.py).
+        return True
+
+    def validate_silent_authorization(self, request) -> bool:
+        return True  # as validate_silent_login: the view decides, with the session
+
+    def save_authorization_code(self, client_id, code, request, *args, **kwargs):
+        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        # Set by the authorization view from the session; vars(), because oauthlib
+        # answers any query parameter as an attribute too.
+        signed_in_at = vars(request).get("session_auth_time")
+        if signed_in_at is not None:
+            auth_time.auth_time_save_for_code(
+                code=code["code"], signed_in_at=signed_in_at
+            )
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        claims, expiration_time = super().get_id_token_dictionary(
+            token, token_handler, request
+        )
+        # DOT says user.last_login: the latest sign-in anywhere, not this one.
+        request.signed_in_at = auth_time.auth_time_of_token_request(request)
+        if request.signed_in_at is not None:
+            claims["auth_time"] = int(request.signed_in_at.timestamp())
+        return claims, expiration_time
+
+    def finalize_id_token(self, id_token, token, token_handler, request):
+        signed = super().finalize_id_token(id_token, token, token_handler, request)
+        if vars(request).get("signed_in_at") is not None:
+            auth_time.auth_time_save_for_id_token(
+                id_token=request.id_token, signed_in_at=request.signed_in_at
+            )
+        return signed
 
     def validate_response_type(
         self, client_id, response_type, client, request, *a, **kw

@@ -1,31 +1,31 @@
 """DOT views, extended through their hooks where the product needs more."""
 
 import calendar
-import hashlib
 import json
+from functools import cached_property
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth.views import LoginView as DjangoLoginView
-from django.core.cache import cache
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import resolve_url
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import (
     get_access_token_model,
-    get_device_grant_model,
     get_refresh_token_model,
 )
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
-from oauthlib.oauth2.rfc8628 import errors as rfc8628_errors
+from oauthlib.openid.connect.core import exceptions as oidc_errors
 
-from oauth_server import scopes
-from oauth_server.conf import server_settings
+from oauth_server import auth_time, prompts, scopes, selectors
 from oauth_server.http import (
     CLIENT_AUTH_CHALLENGE,
     TOKEN_IN_HEADER,
@@ -35,12 +35,9 @@ from oauth_server.http import (
     oauth_error,
     token_outside_header,
 )
-from oauth_server.login_throttle import LoginAttempt
-from oauth_server.models import Application
 from oauth_server.tokens import checksum as token_checksum
 from oauth_server.tokens import refresh_token_expires, token_is_live
 
-DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 DISCOVERY_CACHE_CONTROL = "public, max-age=3600"
 
 
@@ -54,40 +51,168 @@ def with_iss(uri: str, issuer: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-class AuthorizationView(dot_views.AuthorizationView):
-    """The authorize endpoint with consent, `iss` on every redirect, early errors.
+class ConsentPageRequired(Exception):
+    """DOT was about to approve without the consent page; our policy wants the page."""
 
-    DOT adds `iss` to successful responses only; RFC 9207 §2 wants it on error
-    responses (access_denied, invalid_scope, ...) too.
+
+class AuthorizationView(dot_views.AuthorizationView):
+    """The authorize endpoint with consent, `prompt`, `max_age`, `iss` on every redirect.
+
+    - DOT adds `iss` to successful responses only; RFC 9207 §2 wants it on error
+      responses (access_denied, invalid_scope, ...) too.
+    - `prompt` and `max_age` (OIDC Core §3.1.2.1) are answered before DOT's consent
+      step, for signed-in and anonymous users alike (`answer_prompt`); DOT raises a
+      500 on prompt=none and redirects a signed-in user straight back from the login
+      page on prompt=login.
+    - Whether the consent page may be skipped is `selectors.consent_exists`, for
+      prompt=none and for DOT's own shortcuts alike; prompt=consent always shows it.
     """
 
     template_name = "oauth_server/authorize.html"
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.prompt = prompts.Prompt()
+        self.validated = None
         if error := nul_byte_error(request):
             self.oauth2_data = {}
             context = {"error": error}
-            return self.response_class(
+            response = self.response_class(
                 request=request,
                 template=[self.template_name],
                 context=context,
                 status=400,
             )
-        return super().dispatch(request, *args, **kwargs)
+        else:
+            response = super().dispatch(request, *args, **kwargs)
+        # The consent page holds a CSRF token and the request, redirects carry codes:
+        # nothing here may be stored by a browser or proxy.
+        add_never_cache_headers(response)
+        return response
 
-    def redirect(self, redirect_to: str, application):
-        issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
-        return super().redirect(with_iss(redirect_to, issuer), application)
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if response := self.answer_prompt():
+            return response
+        try:
+            return super().get(request, *args, **kwargs)
+        except ConsentPageRequired:
+            return self.render_to_response(self.get_context_data(**self.oauth2_data))
 
     def handle_no_permission(self):
         # RFC 6749 §4.1.2.1: check client and redirect URI before asking anyone to
         # log in, so a bad request shows its error page (or goes back to a valid
         # client) instead of a login form that can only end in an error.
+        return self.answer_prompt() or super().handle_no_permission()
+
+    def validate_authorization_request(self, request: HttpRequest):
+        # Once per request: answer_prompt and DOT's get() both ask.
+        if self.validated is None:
+            self.validated = super().validate_authorization_request(request)
+        return self.validated
+
+    def answer_prompt(self) -> HttpResponse | None:
+        """The response `prompt` and `max_age` decide before consent, if they do.
+
+        Errors go back to the client (with `state` and `iss`) only once its client_id
+        and redirect_uri are known good; before that, the error page.
+        """
         try:
             self.validate_authorization_request(self.request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
-        return super().handle_no_permission()
+        try:
+            self.prompt = prompts.parse(self.request.GET)
+        except errors.OAuth2Error as error:
+            return self.refuse(error)
+        # OIDC Core §6: request objects are not offered (discovery says so).
+        if "request" in self.request.GET:
+            return self.refuse(oidc_errors.RequestNotSupported())
+        if "request_uri" in self.request.GET:
+            return self.refuse(oidc_errors.RequestURINotSupported())
+        if refused := prompts.refused_value(self.prompt):
+            return self.refuse(refused())
+        if self.login_needed():
+            if self.prompt.silent:
+                return self.refuse(oidc_errors.LoginRequired())
+            return self.login_redirect()
+        return None
+
+    def login_needed(self) -> bool:
+        """Whether the user must sign in (again) before this request can go on."""
+        if not self.request.user.is_authenticated or self.prompt.fresh_login:
+            return True
+        signed_in_at = auth_time.session_auth_time(self.request)
+        # A session from before sign-in times were recorded: its auth_time is unknown.
+        if signed_in_at is None:
+            return True
+        return self.prompt.login_is_stale(signed_in_at, auth_time.now())
+
+    def login_redirect(self) -> HttpResponse:
+        """To the login page, and back to this request once signed in."""
+        login_url = resolve_url(self.get_login_url())
+        if self.request.user.is_authenticated:
+            # Signed in already: LoginView shows its form anyway, for a fresh sign-in.
+            login_url = f"{login_url}?{urlencode({'prompt': prompts.LOGIN})}"
+        return redirect_to_login(
+            prompts.after_sign_in(self.request.get_full_path()),
+            login_url,
+            self.get_redirect_field_name(),
+        )
+
+    def refuse(self, error: errors.OAuth2Error) -> HttpResponse:
+        """`error` to the validated redirect URI of the client, with its state."""
+        _scopes, credentials = self.validated
+        error.state = credentials.get("state")
+        return self.error_response(
+            OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"]),
+            application=None,
+        )
+
+    @cached_property
+    def consent_on_record(self) -> bool:
+        """Whether this user already consented to these scopes for this application."""
+        return selectors.consent_exists(
+            user=self.request.user,
+            application=self.oauth2_data["application"],
+            scopes=self.oauth2_data["scopes"],
+        )
+
+    def render_to_response(self, context, **response_kwargs):
+        if self.prompt.silent and "form" in context:
+            # DOT's get() reached the consent page; prompt=none never shows it.
+            return self.approve_silently()
+        return super().render_to_response(context, **response_kwargs)
+
+    def approve_silently(self) -> HttpResponse:
+        """prompt=none: a code if consent is on record, else consent_required."""
+        if not self.consent_on_record:
+            return self.refuse(oidc_errors.ConsentRequired())
+        # The consent form, submitted as if the user had pressed Allow: DOT's own
+        # path from the request to a code, resource indicators and all.
+        initial = {k: v for k, v in self.get_initial().items() if v is not None}
+        form = self.get_form_class()(data={**initial, "allow": "Authorize"})
+        if not form.is_valid():
+            return self.refuse(oidc_errors.InteractionRequired())
+        return self.form_valid(form)
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        if request.method == "GET" and (
+            self.prompt.consent_page or not self.consent_on_record
+        ):
+            # DOT approves skip_authorization applications (and approval_prompt=auto)
+            # while it handles the GET; the page is ours to skip or not.
+            raise ConsentPageRequired
+        # Always set, so a `session_auth_time` query parameter can never stand in.
+        credentials = {
+            **credentials,
+            "session_auth_time": auth_time.session_auth_time(request),
+        }
+        return super().create_authorization_response(
+            request, scopes, credentials, allow
+        )
+
+    def redirect(self, redirect_to: str, application):
+        issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
+        return super().redirect(with_iss(redirect_to, issuer), application)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -125,6 +250,12 @@ class DiscoveryMixin:
             "revocation_endpoint_auth_methods_supported": [*auth_methods, "none"],
             "introspection_endpoint_auth_methods_supported": auth_methods,
             "authorization_response_iss_parameter_supported": True,
+            "prompt_values_supported": list(prompts.SUPPORTED),
+            # OIDC Discovery §3 defaults request_uri_parameter_supported to true when
+            # absent; none of these are offered. `claims` is accepted but ignored.
+            "claims_parameter_supported": False,
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
             "id_token_signing_alg_values_supported": ["RS256"],
             "subject_types_supported": oauth2_settings.OIDC_SUBJECT_TYPES_SUPPORTED,
             "service_documentation": request.build_absolute_uri(reverse("home")),
@@ -152,7 +283,7 @@ class ServerMetadataView(DiscoveryMixin, dot_views.OAuthServerMetadataView):
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class TokenView(OAuthEndpointMixin, dot_views.TokenView):
-    """The token endpoint (RFC 6749 §3.2), with RFC 8628 §3.5 device polling fixed.
+    """The token endpoint (RFC 6749 §3.2).
 
     Each request is one transaction of its own, whatever ATOMIC_REQUESTS says: the
     validator decides one-time use under row locks that must be held until the
@@ -160,80 +291,23 @@ class TokenView(OAuthEndpointMixin, dot_views.TokenView):
     commits with its error response. An OAuth error raised after a write rolls it
     back and still answers RFC 6749 §5.2 JSON.
 
-    DOT answers a missing device_code with a 500 and an unknown one with a 404
-    `device_not_found`, never sends `slow_down`, and keeps answering
-    `authorization_pending` after the device code has expired.
+    Every grant goes through oauthlib. DOT sends the device grant to its own view
+    code instead, which looks the grant up by the raw device code, answers a missing
+    one with a 500 and an unknown one with a 404, and never uses the code up; ours
+    checks the code in oauthlib's grant (oauth_server/device.py).
     """
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         with transaction.atomic():
             try:
-                if request.POST.get("grant_type") == DEVICE_GRANT_TYPE:
-                    return self.device_flow_token_response(
-                        request, request.POST.get("device_code", "")
-                    )
-                return super().post(request, *args, **kwargs)
+                return self.authorization_flow_token_response(request)
             except errors.OAuth2Error as error:
                 transaction.set_rollback(True)
                 return oauth_error(error)
 
-    def device_flow_token_response(self, request, device_code, *args, **kwargs):
-        if not device_code:
-            return oauth_error(
-                errors.InvalidRequestError(description="Missing device_code.")
-            )
-        device = (
-            get_device_grant_model().objects.filter(device_code=device_code).first()
-        )
-        if device is None:
-            return oauth_error(
-                errors.InvalidGrantError(description="Unknown device_code.")
-            )
-        if device.is_expired():
-            return oauth_error(rfc8628_errors.ExpiredTokenError())
-        interval = oauth2_settings.DEVICE_FLOW_INTERVAL
-        poll_key = "device-poll:" + hashlib.sha256(device_code.encode()).hexdigest()
-        if not cache.add(poll_key, 1, timeout=interval):
-            return oauth_error(rfc8628_errors.SlowDownError())
-        return super().device_flow_token_response(request, device_code, *args, **kwargs)
-
 
 class RevokeTokenView(OAuthEndpointMixin, dot_views.RevokeTokenView):
     """Token revocation (RFC 7009)."""
-
-
-class DeviceAuthorizationView(OAuthEndpointMixin, dot_views.DeviceAuthorizationView):
-    """RFC 8628 §3.2, with absolute verification URIs derived from the request.
-
-    oauthlib 3.3 does not check the requested scope against the client here (DOT's
-    validator would), and crashes on a request without a Content-Type; both are
-    checked first.
-    """
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.content_type != "application/x-www-form-urlencoded":
-            return oauth_error(
-                errors.InvalidRequestError(
-                    description="Content-Type must be application/x-www-form-urlencoded."
-                )
-            )
-        app = Application.objects.filter(
-            client_id=request.POST.get("client_id", "")
-        ).first()
-        requested = scopes.parse(request.POST.get("scope", ""))
-        if app is not None and not set(requested) <= set(app.allowed_scope_list):
-            return oauth_error(errors.InvalidScopeError())
-        response = super().post(request, *args, **kwargs)
-        if response.status_code != 200:
-            return response
-        data = json.loads(response.content)
-        # Relative in settings; absolute on the issuer's origin (CanonicalOrigin).
-        base = request.build_absolute_uri(oauth2_settings.OAUTH_DEVICE_VERIFICATION_URI)
-        data["verification_uri"] = base
-        data["verification_uri_complete"] = (
-            f"{base}?{urlencode({'user_code': data['user_code']})}"
-        )
-        return JsonResponse(data, headers={"Cache-Control": "no-store"})
 
 
 class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
@@ -353,29 +427,21 @@ class UserInfoView(dot_views.UserInfoView):
 
 
 class LoginView(DjangoLoginView):
-    """The sign-in form (`username`, `password`), refusing rapid password guessing."""
+    """The sign-in form (`username`, `password`).
+
+    Rapid password guessing is refused by django-axes (oauth_server/sign_in.py),
+    which guards every form that authenticates, the admin's included.
+    """
 
     template_name = "oauth_server/login.html"
-    redirect_authenticated_user = True
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.attempt = LoginAttempt.of(request)
-        if self.attempt.is_blocked():
-            minutes = server_settings().login_lockout_seconds // 60
-            context = self.get_context_data(
-                form=self.get_form(),
-                locked_out=f"Too many failed sign-ins. Try again in {minutes} minutes.",
-            )
-            return self.render_to_response(context, status=429)
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):
-        self.attempt.record_failure()
-        return super().form_invalid(form)
-
-    def form_valid(self, form):
-        self.attempt.record_success()
-        return super().form_valid(form)
+    @property
+    def redirect_authenticated_user(self) -> bool:
+        # A signed-in user is sent on, unless the authorize endpoint asks for a fresh
+        # sign-in (prompt=login, max_age); a POST always checks the password.
+        return (
+            self.request.method == "GET" and self.request.GET.get("prompt") != "login"
+        )
 
 
 class HomeView(TemplateView):

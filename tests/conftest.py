@@ -69,6 +69,19 @@ def public_app(db):
 
 
 @pytest.fixture
+def device_app(db):
+    """A public device-grant client (a TV app, a CLI)."""
+    return ApplicationFactory(
+        name="TV app",
+        client_type="public",
+        authorization_grant_type="urn:ietf:params:oauth:grant-type:device_code",
+        redirect_uris="",
+        post_logout_redirect_uris="",
+        allowed_scopes="openid profile books:read",
+    )
+
+
+@pytest.fixture
 def machine_app(db):
     return ApplicationFactory(
         name="Machine",

@@ -26,9 +26,9 @@ if PROFILE == "production":
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
             "OAUTH_ISSUER": PRODUCTION_ISSUER,
-            # Tests speak to Django directly, as the TLS proxy would: they mark
+            # Tests speak to Django directly, as the one TLS proxy would: they mark
             # requests https with X-Forwarded-Proto (tests/conftest.py).
-            "SECURE_PROXY_SSL_HEADER": "true",
+            "TRUSTED_PROXY_COUNT": "1",
             "OIDC_RSA_PRIVATE_KEY": keys.generate_rsa_pem(),
             "VAR_DIR": tempfile.mkdtemp(prefix="bookshelf-production-test-"),
         }

@@ -119,3 +119,37 @@ def sign_in(
         client, request, code, auth=(app.client_id, app.cleartext_secret)
     )
     return json_of(response)
+
+
+# --- Device authorization grant (RFC 8628) --------------------------------------------
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def start_device(client: Client, app, scope: str = "books:read") -> dict:
+    """Ask for a device and user code, as the device does; return the response."""
+    response = form_post(
+        client,
+        reverse("oauth2_provider:device-authorization"),
+        {"client_id": app.client_id, "scope": scope},
+    )
+    assert response.status_code == 200, response.content
+    return json_of(response)
+
+
+def decide_device(client: Client, user, user_code: str, action: str = "accept"):
+    """The person: signed in, enters the code, allows (or denies) the device."""
+    client.force_login(user)
+    entered = client.post(reverse("oauth2_provider:device"), {"user_code": user_code})
+    assert entered.status_code == 302, entered.content[:500]
+    done = client.post(entered["Location"], {"action": action})
+    assert done.status_code == 302, done.content[:500]
+    return done
+
+
+def poll_device(client: Client, app, device_code: str, *, auth=None):
+    """One poll of the token endpoint by `app` (public unless `auth` is given)."""
+    data = {"grant_type": DEVICE_GRANT, "device_code": device_code}
+    if auth is None:
+        data["client_id"] = app.client_id
+    return token_request(client, data, auth=auth)
