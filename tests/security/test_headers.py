@@ -185,6 +185,7 @@ def test_token_errors_are_not_cached(client, web_app, db):
         client.get(reverse("oauth2_provider:token")),
     ]
 
+    # The device poll names an unknown client: 401 invalid_client.
     assert [r.status_code for r in responses] == [400, 401, 400, 401, 405]
     for response in responses:
         assert_no_store(response)

@@ -11,7 +11,6 @@ import re
 import pytest
 import requests
 from axes.models import AccessAttempt
-from django.db import connection
 from django.db.models import Sum
 from django.urls import reverse
 
@@ -209,11 +208,6 @@ def test_admin_can_unlock_an_account(client, user, admin_client):
     assert signed_in(client)
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="PostgreSQL: the per-account lock is an advisory lock; SQLite in tests "
-    "answers concurrent writes with 'table is locked'",
-)
 def test_parallel_guesses_get_no_more_tries(live_server, transactional_db):
     """Twenty guesses sent at once are checked five times, not twenty.
 
