@@ -186,7 +186,9 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
         return hmac.compare_digest(s256(verifier), grant.code_challenge)
 
     def _grant_of(self, code: str, request):
-        grant = getattr(request, "grant_instance", None)
+        # vars(), not getattr(): oauthlib answers unknown attributes from the
+        # request's parameters, which the client chooses.
+        grant = vars(request).get("grant_instance")
         return grant if grant is not None and grant.code == code else None
 
     def get_code_challenge(self, code, request):
