@@ -11,7 +11,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.generic import TemplateView
 from oauth2_provider import views as dot_views
-from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.exceptions import (
+    FatalClientError,
+    InvalidOIDCClientError,
+    OAuthToolkitError,
+)
 from oauth2_provider.models import (
     get_access_token_model,
     get_device_grant_model,
@@ -26,9 +30,10 @@ from oauth_server import scopes
 from oauth_server.conf import server_settings
 from oauth_server.http import (
     CLIENT_AUTH_CHALLENGE,
+    JSONEndpointMixin,
     OAuthEndpointMixin,
-    nul_byte_error,
     oauth_error,
+    request_error,
 )
 from oauth_server.login_throttle import LoginAttempt
 from oauth_server.models import Application
@@ -57,7 +62,8 @@ class AuthorizationView(dot_views.AuthorizationView):
     template_name = "oauth_server/authorize.html"
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if error := nul_byte_error(request):
+        # A browser endpoint: a request that cannot be processed gets the error page.
+        if error := request_error(request, client_auth=False):
             self.oauth2_data = {}
             context = {"error": error}
             return self.response_class(
@@ -67,6 +73,15 @@ class AuthorizationView(dot_views.AuthorizationView):
                 status=400,
             )
         return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        # DOT fetches the client with objects.get(): a consent form naming an
+        # unknown client (forged; ours only carry valid ones) was a 500.
+        client_id = form.cleaned_data["client_id"]
+        if not Application.objects.filter(client_id=client_id).exists():
+            error = FatalClientError(error=errors.InvalidClientIdError())
+            return self.error_response(error, application=None)
+        return super().form_valid(form)
 
     def redirect(self, redirect_to: str, application):
         issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
@@ -135,12 +150,48 @@ class DiscoveryMixin:
         return merged
 
 
-class OIDCDiscoveryView(DiscoveryMixin, dot_views.ConnectDiscoveryInfoView):
+class OIDCDiscoveryView(
+    JSONEndpointMixin, DiscoveryMixin, dot_views.ConnectDiscoveryInfoView
+):
     """`/.well-known/openid-configuration`."""
 
 
-class ServerMetadataView(DiscoveryMixin, dot_views.OAuthServerMetadataView):
+class ServerMetadataView(
+    JSONEndpointMixin, DiscoveryMixin, dot_views.OAuthServerMetadataView
+):
     """`/.well-known/oauth-authorization-server` (RFC 8414)."""
+
+
+class ResourceMetadataView(
+    JSONEndpointMixin, dot_views.OAuthProtectedResourceMetadataView
+):
+    """`/.well-known/oauth-protected-resource` (RFC 9728)."""
+
+
+class JwksView(JSONEndpointMixin, dot_views.JwksInfoView):
+    """The JSON Web Key Set."""
+
+
+class UserInfoView(JSONEndpointMixin, dot_views.UserInfoView):
+    """OIDC userinfo (OIDC Core §5.3), its errors as JSON (RFC 6750 §3)."""
+
+
+class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
+    """RP-initiated logout; an unknown `client_id` is an error page, not a 500.
+
+    DOT looks the client up with `objects.get()`, so an unknown id raised
+    DoesNotExist, and one with a NUL byte a DataError on PostgreSQL.
+    """
+
+    def get_request_application(self, id_token, client_id):
+        if not client_id:
+            return super().get_request_application(id_token, client_id)
+        if "\x00" in client_id:
+            raise InvalidOIDCClientError()
+        application = Application.objects.filter(client_id=client_id).first()
+        if application is None:
+            raise InvalidOIDCClientError()
+        return application
 
 
 class TokenView(OAuthEndpointMixin, dot_views.TokenView):
