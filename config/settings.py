@@ -299,18 +299,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework_xml.renderers.XMLRenderer",
+        "resources.renderers.XMLRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework_xml.parsers.XMLParser",
+        "resources.parsers.JSONParser",
+        "resources.parsers.XMLParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "resources.filters.StrictSearchFilter",
         "resources.filters.StrictOrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [

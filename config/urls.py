@@ -3,12 +3,12 @@
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularRedocView
 
 from oauth_server import api as oauth_server_api
 from oauth_server.views import HomeView, LoginView
 from resources import urls as resources_urls
-from resources.docs import SwaggerOAuth2RedirectView, SwaggerView
+from resources.docs import SchemaView, SwaggerOAuth2RedirectView, SwaggerView
 
 # The resource API: one `api` namespace for the catalogue and personal tokens.
 api_patterns = [*resources_urls.urlpatterns, *oauth_server_api.urlpatterns]
@@ -20,7 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("oauth_server.urls")),
     # Resource API and its documentation (Swagger UI, ReDoc; offline via sidecar).
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path(
         "api/docs/",
         SwaggerView.as_view(url_name="api-schema"),
