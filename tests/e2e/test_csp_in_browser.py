@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 
 from oauth_server.models import Application
-from resources import groups
+from resources.models import Book
 from tests.conftest import pkce_pair
 from tests.e2e.conftest import CALLBACK
 from tests.factories import ApplicationFactory, AuthorFactory, BookFactory, UserFactory
@@ -91,8 +92,14 @@ def watch(live_server, page) -> Iterator[Watcher]:
 
 @pytest.fixture
 def person():
+    """A catalogue reader (the permission itself: live-server tests flush groups)."""
     user = UserFactory(username="carol", password=PASSWORD)
-    user.groups.add(Group.objects.get_or_create(name=groups.READERS)[0])
+    user.user_permissions.add(
+        Permission.objects.get(
+            content_type=ContentType.objects.get_for_model(Book),
+            codename="can_read_book",
+        )
+    )
     return user
 
 
