@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "oauth_server.middleware.ContentLengthMiddleware",
     "oauth_server.middleware.CanonicalOriginMiddleware",
     "oauth_server.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,9 +1,19 @@
 """Response details shared by the endpoints that clients call directly."""
 
+import base64
+import binascii
 import json
+import re
+from urllib.parse import unquote_plus
 
-from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from oauthlib.oauth2.rfc6749 import errors
@@ -26,6 +36,18 @@ def no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
+MALFORMED_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
+
+# What Django raises when it cannot or will not parse a query string or body.
+UNPARSEABLE_REQUEST = (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    MultiPartParserError,
+    BadRequest,
+)
+
+
 def oauth_error(error: errors.OAuth2Error) -> JsonResponse:
     """An RFC 6749 §5.2 error response."""
     return no_store(JsonResponse(json.loads(error.json), status=error.status_code))
@@ -40,52 +62,142 @@ def token_outside_header(request: HttpRequest) -> bool:
     return "access_token" in request.GET or "access_token" in request.POST
 
 
-def nul_byte_error(request: HttpRequest) -> errors.InvalidRequestError | None:
-    """An error if any parameter or the Authorization header holds a NUL byte.
+def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
+    """The client id and secret of an HTTP Basic `Authorization` header, or None.
 
-    No legitimate OAuth value has one, and PostgreSQL refuses them in text columns
-    (psycopg 3 raises DataError, which DOT's lookups do not expect).
+    Decoded as DOT decodes them: base64 of `id:secret`, each form-urlencoded first
+    (RFC 6749 §2.3.1). Raises ValueError, saying what is wrong, when the header
+    names the Basic scheme but does not hold such credentials, or holds a NUL byte.
     """
-    values = [request.headers.get("Authorization", "")]
-    for params in (request.GET, request.POST):
-        for key, items in params.lists():
-            values.append(key)
-            values.extend(items)
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise ValueError("HTTP Basic credentials must be base64 of UTF-8.") from None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        raise ValueError("HTTP Basic credentials must be client_id:client_secret.")
+    client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+    if "\x00" in client_id or "\x00" in secret:
+        # Also after percent-decoding: DOT looks the decoded id up in the database.
+        raise ValueError("HTTP Basic credentials must not contain NUL bytes.")
+    return client_id, secret
+
+
+def request_error(
+    request: HttpRequest, *, client_auth: bool = True
+) -> errors.OAuth2Error | None:
+    """Why the request cannot be processed at all, as an RFC 6749 §5.2 error.
+
+    - A query string or body Django refuses to parse (too large, too many fields,
+      broken multipart, a form body not in UTF-8) would otherwise become Django's
+      HTML 400 page, and a query string with a malformed %-escape a 500 from
+      oauthlib: it is `invalid_request`.
+    - A NUL byte in any parameter or the Authorization header is
+      `invalid_request`: no legitimate OAuth value has one, and PostgreSQL refuses them in text columns (psycopg 3 raises
+      DataError, which DOT's lookups do not expect).
+    - With `client_auth`, a Basic header that does not decode, or whose decoded
+      client id or secret holds a NUL byte, is `invalid_client` (RFC 6749 §5.2:
+      authentication through the Authorization header failed).
+    """
+    try:
+        values = [request.headers.get("Authorization", "")] + [
+            value
+            for params in (request.GET, request.POST)
+            for key, items in params.lists()
+            for value in (key, *items)
+        ]
+    except UNPARSEABLE_REQUEST as exc:
+        return errors.InvalidRequestError(
+            description=f"The request cannot be parsed: {exc}"
+        )
+    if MALFORMED_PERCENT.search(request.META.get("QUERY_STRING", "")):
+        # oauthlib refuses such a query string with a ValueError (a 500 here).
+        return errors.InvalidRequestError(
+            description="The query string has a malformed %-escape (RFC 3986 §2.1)."
+        )
     if any("\x00" in value for value in values):
         return errors.InvalidRequestError(
             description="Parameters must not contain NUL bytes."
         )
+    if client_auth:
+        try:
+            basic_credentials(request)
+        except ValueError as exc:
+            return errors.InvalidClientError(description=str(exc))
     return None
 
 
-class OAuthEndpointMixin:
-    """Keep the token-side endpoints speaking RFC 6749 §5.2 JSON in every case.
+def with_json_content_type(response: HttpResponse) -> HttpResponse:
+    """`response`, labelled JSON when it is an error whose body is JSON.
 
-    - A body Django refuses to parse (too large, too many fields, a form in another
-      charset than UTF-8) would otherwise become Django's HTML 400 page; it is
-      `invalid_request` here, and so is a NUL byte anywhere in the parameters.
-    - oauthlib's invalid_client carries a Bearer challenge; these endpoints
-      authenticate clients with HTTP Basic, so a 401 asks for that.
-    - Every response, success or error, is `no-store`.
+    DOT turns oauthlib errors raised before a grant handles them (query parameters
+    on a POST, an unsupported method) into responses without a Content-Type, so
+    Django labels their JSON bodies text/html.
+    """
+    if response.status_code < 400 or "json" in response.get("Content-Type", ""):
+        return response
+    try:
+        json.loads(response.content)
+    except ValueError:
+        return response
+    response["Content-Type"] = "application/json"
+    return response
+
+
+class JSONEndpointMixin:
+    """Endpoints that clients (not browsers) call answer every error as JSON.
+
+    - An unparseable request (too large, too many fields, broken multipart, a form
+      in another charset than UTF-8), a NUL byte or an unsupported method gets an
+      RFC 6749 §5.2 error instead of Django's HTML page, and error bodies DOT
+      leaves unlabelled are labelled JSON.
     - With `bearer_in_header_only`, a caller's bearer token in the query string or
       form body is `invalid_request` (RFC 6750 §5.3): DOT would accept one in a form
       body from a client that authenticates with its own access token.
     """
 
+    client_auth = False  # whether clients authenticate here with HTTP Basic
     bearer_in_header_only = False
 
     # Overriding dispatch drops the csrf_exempt mark DOT put on its own dispatch;
     # clients authenticate themselves here, there is no browser session to protect.
     @method_decorator(csrf_exempt)
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            request.POST  # noqa: B018  parse now, so limits fail here, as JSON
-        except (BadRequest, RequestDataTooBig, TooManyFieldsSent) as exc:
-            return oauth_error(errors.InvalidRequestError(description=str(exc)))
-        if error := nul_byte_error(request):
+        if error := request_error(request, client_auth=self.client_auth):
             return oauth_error(error)
         if self.bearer_in_header_only and token_outside_header(request):
             return oauth_error(errors.InvalidRequestError(description=TOKEN_IN_HEADER))
+        response = super().dispatch(request, *args, **kwargs)
+        return with_json_content_type(response)
+
+    def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs):
+        allowed = ", ".join(self._allowed_methods())
+        response = oauth_error(
+            errors.InvalidRequestError(
+                description=f"{request.method} is not allowed here; use {allowed}."
+            )
+        )
+        response.status_code = 405
+        response["Allow"] = allowed
+        return response
+
+
+class OAuthEndpointMixin(JSONEndpointMixin):
+    """Keep the token-side endpoints speaking RFC 6749 §5.2 JSON in every case.
+
+    Besides what `JSONEndpointMixin` does: malformed Basic credentials are
+    `invalid_client`; since these endpoints authenticate clients with HTTP Basic, a
+    401 asks for that (oauthlib's invalid_client carries a Bearer challenge); and
+    every response, success or error, is `no-store`.
+    """
+
+    client_auth = True
+
+    @method_decorator(csrf_exempt)  # as above: as_view() reads the outermost dispatch
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = super().dispatch(request, *args, **kwargs)
         if response.status_code == 401:
             response["WWW-Authenticate"] = CLIENT_AUTH_CHALLENGE

@@ -24,3 +24,22 @@ class CanonicalOriginMiddleware:
             # Django's cached "scheme://host" that build_absolute_uri() prefixes.
             request._current_scheme_host = issuer
         return self.get_response(request)
+
+
+class ContentLengthMiddleware:
+    """A Content-Length that is not a whole number means no body, everywhere.
+
+    Django's WSGIRequest already reads no body for such a header (it sizes its
+    input stream as 0), but `request.body` parses the header again with `int()`,
+    so every form view answered a 500. gunicorn refuses such requests itself;
+    runserver and other servers pass them on.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        length = request.META.get("CONTENT_LENGTH")
+        if length and not length.isdigit():
+            request.META["CONTENT_LENGTH"] = "0"
+        return self.get_response(request)

@@ -80,6 +80,10 @@ def personal_token_create(
     name = name.strip()
     if not name:
         errors["name"] = ["Name the token."]
+    elif not name.isprintable():
+        # A one-line label: no control or invisible characters, which XML cannot
+        # carry and which hide text from the person reading the list.
+        errors["name"] = ["Use printable characters only."]
     elif PersonalAccessToken.objects.filter(user=user, name=name).exists():
         errors["name"] = ["You already have a token with this name."]
     if not names:

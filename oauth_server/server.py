@@ -1,5 +1,6 @@
 """The oauthlib server class DOT runs (`OAUTH2_SERVER_CLASS`)."""
 
+import json
 import re
 
 from oauthlib.common import Request
@@ -41,6 +42,47 @@ def code_challenge_is_well_formed(request: Request) -> dict[str, str]:
     return {}
 
 
+CLAIMS_REQUEST_MEMBERS = ("userinfo", "id_token")
+
+
+def validate_claims_parameter(request: Request) -> dict:
+    """Refuse a malformed OIDC `claims` request parameter (OIDC Core §5.5).
+
+    It must be a JSON object whose `userinfo` and `id_token` members, when
+    present, are objects mapping claim names to null or an object. oauthlib parses
+    it later and raises an error without the request, which DOT shows as an error
+    page; a non-object passes it and is stored with the grant. Here the error is
+    `invalid_request`, redirected to a valid client like other authorization
+    errors (RFC 6749 §4.1.2.1).
+    """
+    claims = request.claims
+    if not claims or isinstance(claims, dict):
+        return {}
+    description = "The claims parameter must be a JSON object (OIDC Core §5.5)."
+    try:
+        claims = json.loads(claims)
+    except (ValueError, RecursionError):
+        raise errors.InvalidRequestError(
+            request=request, description=description
+        ) from None
+    if not isinstance(claims, dict):
+        raise errors.InvalidRequestError(request=request, description=description)
+    for member in CLAIMS_REQUEST_MEMBERS:
+        requested = claims.get(member, {})
+        if not isinstance(requested, dict) or not all(
+            value is None or isinstance(value, dict) for value in requested.values()
+        ):
+            raise errors.InvalidRequestError(
+                request=request,
+                description=(
+                    f"claims.{member} must map claim names to null or an object "
+                    "(OIDC Core §5.5)."
+                ),
+            )
+    request.claims = claims
+    return {}
+
+
 class Server(OpenIDServer):
     """oauthlib's OpenID Connect server cut down to what we offer.
 
@@ -53,6 +95,7 @@ class Server(OpenIDServer):
       validating the request, before any consent page (RFC 9700 §2.1.1).
     - The device grant checks its device code, once, for its client, and issues an
       ID token with `openid` (oauth_server/device.py).
+    - A malformed OIDC `claims` parameter is `invalid_request` (OIDC Core §5.5).
     """
 
     def __init__(self, request_validator: object, **kwargs: object) -> None:
@@ -75,3 +118,7 @@ class Server(OpenIDServer):
         for grant in (self.auth_grant, self.openid_connect_auth.proxy_target):
             grant._code_challenge_methods = s256_only
             grant.custom_validators.post_auth.append(code_challenge_is_well_formed)
+        # Pre-auth validators run once client and redirect URI are known good.
+        self.openid_connect_auth.proxy_target.custom_validators.pre_auth.append(
+            validate_claims_parameter
+        )

@@ -24,7 +24,7 @@ urlpatterns = [
     ),
     path(
         ".well-known/oauth-protected-resource",
-        dot_views.OAuthProtectedResourceMetadataView.as_view(),
+        views.ResourceMetadataView.as_view(),
         name="oauth-resource-metadata",
     ),
     path("o/authorize/", views.AuthorizationView.as_view(), name="authorize"),
@@ -32,10 +32,10 @@ urlpatterns = [
     path("o/revoke/", views.RevokeTokenView.as_view(), name="revoke-token"),
     path("o/introspect/", views.IntrospectTokenView.as_view(), name="introspect"),
     path("o/userinfo/", views.UserInfoView.as_view(), name="user-info"),
-    path("o/jwks/", dot_views.JwksInfoView.as_view(), name="jwks-info"),
+    path("o/jwks/", views.JwksView.as_view(), name="jwks-info"),
     path(
         "o/logout/",
-        dot_views.RPInitiatedLogoutView.as_view(),
+        views.RPInitiatedLogoutView.as_view(),
         name="rp-initiated-logout",
     ),
     path(

@@ -13,9 +13,14 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 from oauth2_provider import views as dot_views
-from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.exceptions import (
+    FatalClientError,
+    InvalidOIDCClientError,
+    OAuthToolkitError,
+)
 from oauth2_provider.models import (
     get_access_token_model,
     get_refresh_token_model,
@@ -29,12 +34,14 @@ from oauth_server import auth_time, prompts, scopes, selectors
 from oauth_server.http import (
     CLIENT_AUTH_CHALLENGE,
     TOKEN_IN_HEADER,
+    JSONEndpointMixin,
     OAuthEndpointMixin,
     no_store,
-    nul_byte_error,
     oauth_error,
+    request_error,
     token_outside_header,
 )
+from oauth_server.models import Application
 from oauth_server.tokens import checksum as token_checksum
 from oauth_server.tokens import refresh_token_expires, token_is_live
 
@@ -73,7 +80,8 @@ class AuthorizationView(dot_views.AuthorizationView):
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.prompt = prompts.Prompt()
         self.validated = None
-        if error := nul_byte_error(request):
+        # A browser endpoint: a request that cannot be processed gets the error page.
+        if error := request_error(request, client_auth=False):
             self.oauth2_data = {}
             context = {"error": error}
             response = self.response_class(
@@ -96,6 +104,15 @@ class AuthorizationView(dot_views.AuthorizationView):
             return super().get(request, *args, **kwargs)
         except ConsentPageRequired:
             return self.render_to_response(self.get_context_data(**self.oauth2_data))
+
+    def form_valid(self, form):
+        # DOT fetches the client with objects.get(): a consent form naming an
+        # unknown client (forged; ours only carry valid ones) was a 500.
+        client_id = form.cleaned_data["client_id"]
+        if not Application.objects.filter(client_id=client_id).exists():
+            error = FatalClientError(error=errors.InvalidClientIdError())
+            return self.error_response(error, application=None)
+        return super().form_valid(form)
 
     def handle_no_permission(self):
         # RFC 6749 §4.1.2.1: check client and redirect URI before asking anyone to
@@ -273,12 +290,44 @@ class DiscoveryMixin:
         return merged
 
 
-class OIDCDiscoveryView(DiscoveryMixin, dot_views.ConnectDiscoveryInfoView):
+class OIDCDiscoveryView(
+    JSONEndpointMixin, DiscoveryMixin, dot_views.ConnectDiscoveryInfoView
+):
     """`/.well-known/openid-configuration`."""
 
 
-class ServerMetadataView(DiscoveryMixin, dot_views.OAuthServerMetadataView):
+class ServerMetadataView(
+    JSONEndpointMixin, DiscoveryMixin, dot_views.OAuthServerMetadataView
+):
     """`/.well-known/oauth-authorization-server` (RFC 8414)."""
+
+
+class ResourceMetadataView(
+    JSONEndpointMixin, dot_views.OAuthProtectedResourceMetadataView
+):
+    """`/.well-known/oauth-protected-resource` (RFC 9728)."""
+
+
+class JwksView(JSONEndpointMixin, dot_views.JwksInfoView):
+    """The JSON Web Key Set."""
+
+
+class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
+    """RP-initiated logout; an unknown `client_id` is an error page, not a 500.
+
+    DOT looks the client up with `objects.get()`, so an unknown id raised
+    DoesNotExist, and one with a NUL byte a DataError on PostgreSQL.
+    """
+
+    def get_request_application(self, id_token, client_id):
+        if not client_id:
+            return super().get_request_application(id_token, client_id)
+        if "\x00" in client_id:
+            raise InvalidOIDCClientError()
+        application = Application.objects.filter(client_id=client_id).first()
+        if application is None:
+            raise InvalidOIDCClientError()
+        return application
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
@@ -402,16 +451,17 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
         return JsonResponse(data)
 
 
-class UserInfoView(dot_views.UserInfoView):
+class UserInfoView(JSONEndpointMixin, dot_views.UserInfoView):
     """OIDC userinfo: the access token in the Authorization header only, never cached.
 
     oauthlib's userinfo endpoint also takes `access_token` from the query string or a
     form body (RFC 6750 §2.2-2.3); DOT's ACCESS_TOKEN_TRANSPORT gate covers only the
     resource side (`verify_request`), so such a request is refused here, valid token
     or not (RFC 6750 §5.3, RFC 9700 §4.3.2). DOT sends oauthlib's JSON errors as
-    text/html; they are application/json here.
+    text/html; they are application/json here (JSONEndpointMixin).
     """
 
+    @method_decorator(csrf_exempt)  # as_view() reads the outermost dispatch
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if token_outside_header(request):
             error = errors.InvalidRequestError(description=TOKEN_IN_HEADER)
@@ -420,10 +470,7 @@ class UserInfoView(dot_views.UserInfoView):
                 f'Bearer error="invalid_request", error_description="{TOKEN_IN_HEADER}"'
             )
             return response
-        response = super().dispatch(request, *args, **kwargs)
-        if response.status_code >= 400 and response.content.startswith(b"{"):
-            response["Content-Type"] = "application/json"
-        return no_store(response)
+        return no_store(super().dispatch(request, *args, **kwargs))
 
 
 class LoginView(DjangoLoginView):

@@ -1,9 +1,12 @@
 """Hostile and malformed input gets a standard error, never a 500."""
 
+import base64
+
 import pytest
 from django.urls import reverse
 
 from tests.conftest import basic_auth
+from tests.oauth_server.flows import CodeRequest
 
 FORM = "application/x-www-form-urlencoded"
 ENDPOINTS = ["token", "revoke-token", "introspect", "device-authorization"]
@@ -74,10 +77,28 @@ def test_malformed_client_authentication(client, endpoint, header_name):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("endpoint", ["token", "revoke-token", "device-authorization"])
-def test_get_is_not_allowed_on_post_endpoints(client, endpoint):
-    response = client.get(reverse(f"oauth2_provider:{endpoint}"), {"token": "x"})
+@pytest.mark.parametrize(
+    ("endpoint", "method", "allowed"),
+    [
+        ("token", "get", "POST, OPTIONS"),
+        ("revoke-token", "get", "POST, OPTIONS"),
+        ("device-authorization", "get", "POST, OPTIONS"),
+        ("jwks-info", "post", "GET, HEAD, OPTIONS"),
+        ("oidc-connect-discovery-info", "delete", "GET, HEAD, OPTIONS"),
+        ("oauth-server-metadata", "put", "GET, HEAD, OPTIONS"),
+        ("oauth-resource-metadata", "post", "GET, HEAD, OPTIONS"),
+    ],
+)
+def test_wrong_method_is_a_json_405(client, endpoint, method, allowed):
+    """A method the endpoint does not take is 405 with Allow, in JSON."""
+    response = getattr(client, method)(reverse(f"oauth2_provider:{endpoint}"))
+
     assert response.status_code == 405
+    assert response["Allow"] == allowed
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": f"{method.upper()} is not allowed here; use {allowed}.",
+    }
 
 
 @pytest.mark.parametrize(
@@ -149,3 +170,143 @@ def test_client_endpoints_need_no_csrf_token(endpoint):
     )
 
     assert response.status_code != 403
+
+
+@pytest.mark.parametrize(
+    ("raw", "description"),
+    [
+        (b"abc", "HTTP Basic credentials must be client_id:client_secret."),
+        (b"\xff\xfe:x", "HTTP Basic credentials must be base64 of UTF-8."),
+        (b"a\x00b:x", "HTTP Basic credentials must not contain NUL bytes."),
+        (b"a%00b:x", "HTTP Basic credentials must not contain NUL bytes."),
+    ],
+    ids=["no colon", "not utf-8", "nul", "encoded nul"],
+)
+def test_malformed_basic_credentials_say_what_is_wrong(client, db, raw, description):
+    """RFC 6749 §2.3.1 credentials that do not decode: invalid_client, explained."""
+    header = "Basic " + base64.b64encode(raw).decode()
+
+    response = client.post(
+        reverse("oauth2_provider:token"),
+        b"grant_type=client_credentials",
+        content_type=FORM,
+        HTTP_AUTHORIZATION=header,
+    )
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": description,
+    }
+
+
+def test_not_base64_basic_credentials(client, db):
+    response = client.post(
+        reverse("oauth2_provider:revoke-token"),
+        b"token=x",
+        content_type=FORM,
+        HTTP_AUTHORIZATION="Basic %%%",
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error_description"] == (
+        "HTTP Basic credentials must be base64 of UTF-8."
+    )
+
+
+@pytest.mark.parametrize("endpoint", ["token", "user-info", "introspect"])
+def test_malformed_percent_escape_in_query_is_invalid_request(client, db, endpoint):
+    """oauthlib cannot parse `%zz`; the endpoint says so in JSON, not with a 500."""
+    response = client.post(
+        f"{reverse(f'oauth2_provider:{endpoint}')}?a=%zz", b"", content_type=FORM
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "The query string has a malformed %-escape (RFC 3986 §2.1).",
+    }
+
+
+def test_content_length_not_a_number_means_no_body(client, db):
+    """Django's body parsing would raise ValueError; the body counts as empty."""
+    response = client.post(
+        reverse("oauth2_provider:token"),
+        b"grant_type=client_credentials",
+        content_type=FORM,
+        CONTENT_LENGTH="abc",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported_grant_type"
+
+
+def test_userinfo_errors_are_labelled_json(client, db):
+    """DOT leaves userinfo's JSON errors labelled text/html."""
+    response = client.get(
+        reverse("oauth2_provider:user-info"), HTTP_AUTHORIZATION="Bearer unknown"
+    )
+
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "invalid_token"
+
+
+def test_token_request_with_query_is_labelled_json(client, db):
+    """oauthlib's "URL query parameters are not allowed" comes back as JSON."""
+    response = client.post(
+        f"{reverse('oauth2_provider:token')}?grant_type=client_credentials",
+        b"",
+        content_type=FORM,
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_well_formed_claims_parameter_is_accepted(client, user, web_app):
+    """OIDC Core §5.5 claims requests still reach the consent page."""
+    client.force_login(user)
+    request = CodeRequest(
+        client_id=web_app.client_id, redirect_uri="https://client.example/callback"
+    )
+    claims = '{"userinfo": {"email": null, "name": {"essential": true}}, "x": 1}'
+
+    response = client.get(request.url(scope="openid", claims=claims))
+
+    assert response.status_code == 200
+
+
+def test_consent_form_for_an_unknown_client_is_an_error_page(client, user, db):
+    """A forged consent POST naming no registered client: 400 page, no redirect."""
+    client.force_login(user)
+
+    response = client.post(
+        reverse("oauth2_provider:authorize"),
+        {
+            "client_id": "ghost",
+            "redirect_uri": "https://client.example/callback",
+            "response_type": "code",
+            "scope": "books:read",
+            "code_challenge": "x" * 43,
+            "code_challenge_method": "S256",
+            "allow": "Authorize",
+        },
+    )
+
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+
+
+@pytest.mark.parametrize("client_id", ["ghost", "a\x00b"], ids=["unknown", "nul"])
+def test_logout_naming_an_unknown_client_is_an_error_page(client, user, client_id):
+    """RP-initiated logout: DOT's objects.get() raised DoesNotExist (a 500)."""
+    client.force_login(user)
+
+    response = client.get(
+        reverse("oauth2_provider:rp-initiated-logout"), {"client_id": client_id}
+    )
+
+    assert response.status_code == 400
+    assert not response.has_header("Location")

@@ -204,3 +204,13 @@ def test_command_refuses_bad_input(reader):
         call_command("createpersonaltoken", "ghost", "--name", "x")
     with pytest.raises(CommandError, match="between 1 and 365"):
         call_command("createpersonaltoken", "reader", "--name", "x", "--days", "400")
+
+
+@pytest.mark.parametrize("name", ["a\x01b", "tab\tname", "\x7f", "zero\u200bwidth"])
+def test_name_must_be_printable(session, name):
+    """A token name is a one-line label: control and invisible characters are refused."""
+    response = session.post(LIST, {"name": name, "scope": "books:read"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"name": ["Use printable characters only."]}
+    assert not PersonalAccessToken.objects.exists()
