@@ -394,17 +394,17 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "resources.renderers.BrowsableAPIRenderer",
-        "rest_framework_xml.renderers.XMLRenderer",
+        "resources.renderers.XMLRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework_xml.parsers.XMLParser",
+        "resources.parsers.JSONParser",
+        "resources.parsers.XMLParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "resources.filters.StrictSearchFilter",
         "resources.filters.StrictOrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [

@@ -3,7 +3,6 @@
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView
 
 from oauth_server import api as oauth_server_api
 from oauth_server.views import HomeView, LoginView
@@ -11,6 +10,7 @@ from resources import urls as resources_urls
 from resources.docs import (
     RedocBundleView,
     RedocView,
+    SchemaView,
     SwaggerOAuth2RedirectView,
     SwaggerView,
 )
@@ -25,7 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("oauth_server.urls")),
     # Resource API and its documentation (Swagger UI, ReDoc; offline via sidecar).
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path(
         "api/docs/",
         SwaggerView.as_view(url_name="api-schema"),

@@ -21,7 +21,8 @@ class PreconditionFailed(APIException):
 
 class ConditionalRetrieveMixin:
     """Detail responses carry an ETag; a matching If-None-Match gets 304, and a
-    write whose If-Match names an old ETag gets 412 (no lost updates).
+    request whose If-Match names an old ETag (or no valid one) gets 412 (no lost
+    updates).
 
     The tag hashes the serialized data with the version and media type, so one
     resource rendered as JSON and as XML has two tags.
@@ -35,7 +36,8 @@ class ConditionalRetrieveMixin:
     def get_object(self) -> Model:
         obj = super().get_object()
         if_match = self.request.META.get("HTTP_IF_MATCH")
-        if if_match and self.request.method in ("PUT", "PATCH", "DELETE"):
+        # Any method (RFC 9110 §13.1.1); answered here, Django's 412 would be HTML.
+        if if_match:
             wanted = parse_etags(if_match)
             current = self.etag_for(self.get_serializer(obj).data)
             if "*" not in wanted and current not in wanted:

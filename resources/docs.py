@@ -32,11 +32,31 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+from rest_framework.renderers import JSONRenderer
 
 SIDECAR = "drf_spectacular_sidecar/swagger-ui-dist/"
 REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
 REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema (YAML, or JSON on request); its errors are JSON.
+
+    drf-spectacular renders everything with its schema renderers, so a 405 or 406
+    came back as YAML labelled as an OpenAPI document.
+    """
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400:
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 class SwaggerView(SpectacularSwaggerView):

@@ -1,11 +1,20 @@
 """The API's one exception handler and its RFC 6750 errors."""
 
-from django.core.exceptions import RequestDataTooBig
+import logging
+
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http.multipartparser import MultiPartParserError
 from oauth2_provider.www_authenticate import build_bearer_challenge
 from rest_framework.exceptions import ParseError, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+
+logger = logging.getLogger(__name__)
 
 
 class InsufficientScope(PermissionDenied):
@@ -43,10 +52,16 @@ class PayloadTooLarge(ParseError):
     default_code = "payload_too_large"
 
 
+# What Django (too many fields, a broken multipart body) and DOT (a malformed
+# %-escape in the query string) raise for requests they will not parse; DRF passes
+# them on, so Django would answer with its HTML 400 page.
+UNPARSEABLE_REQUEST = (SuspiciousOperation, MultiPartParserError, BadRequest)
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
-    """DRF's handler, plus Django `ValidationError` from services and oversized
-    bodies as a 400, and `WWW-Authenticate: Bearer error="insufficient_scope"` on
-    scope failures.
+    """DRF's handler, plus Django `ValidationError` from services, oversized and
+    unparseable requests as a 400, and `WWW-Authenticate: Bearer
+    error="insufficient_scope"` on scope failures.
     """
     # Imported here: rest_framework.views loads our authentication class (which
     # uses PayloadTooLarge) through its settings, so a module import would cycle.
@@ -56,6 +71,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = ValidationError(detail=as_serializer_error(exc))
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, UNPARSEABLE_REQUEST):
+        # Django would have logged these as security events; keep a trace.
+        logger.warning("unparseable request refused: %s", type(exc).__name__)
+        exc = ParseError(f"The request cannot be parsed: {exc}")
     response = exception_handler(exc, context)
     if isinstance(exc, InsufficientScope) and response is not None:
         request = context["request"]

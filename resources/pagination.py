@@ -1,5 +1,6 @@
 """Pagination that answers malformed page and cursor parameters with a 400."""
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
@@ -49,20 +50,40 @@ class CatalogueCursorPagination(CursorPagination):
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise ValidationError(
-                {self.cursor_query_param: ["Invalid cursor."]}
-            ) from None
+            raise self.invalid_cursor() from None
+        if cursor is not None and cursor.position is not None:
+            self.check_position(cursor.position)
+        return cursor
+
+    def check_position(self, position: str) -> None:
+        """A cursor's position must be a value of the ordering field's column.
+
+        Cursors are client input: a position with a NUL byte, or a decimal wider
+        than the column, is a DataError on PostgreSQL, not an empty page.
+        """
+        if "\x00" in position:
+            raise self.invalid_cursor()
+        try:
+            field = self.model._meta.get_field(self.ordering[0].lstrip("-"))
+        except FieldDoesNotExist:  # an annotation: its type is not known here
+            return
+        try:
+            field.clean(position, None)
+        except DjangoValidationError:
+            raise self.invalid_cursor() from None
+
+    def invalid_cursor(self) -> ValidationError:
+        return ValidationError({self.cursor_query_param: ["Invalid cursor."]})
 
     def paginate_queryset(self, queryset: QuerySet, request: Request, view=None):
+        self.model = queryset.model
         try:
             return super().paginate_queryset(queryset, request, view)
         except (ValueError, TypeError, DjangoValidationError):
             # A well-formed cursor whose position does not fit the ordering field.
-            raise ValidationError(
-                {self.cursor_query_param: ["Invalid cursor."]}
-            ) from None
+            raise self.invalid_cursor() from None
 
     def get_page_size(self, request: Request) -> int:
         size = request.query_params.get(self.page_size_query_param)

@@ -3,11 +3,20 @@
 from rest_framework import serializers
 
 from resources.models import Author, Book, Review
-from resources.validators import normalize_isbn, validate_isbn13
+from resources.validators import normalize_isbn, validate_isbn13, validate_plain_text
 
 
 class StrictSerializerMixin:
-    """Rejects fields the serializer does not know instead of silently ignoring them."""
+    """Rejects fields the serializer does not know instead of silently ignoring them,
+    and control characters in every writable text field (`validate_plain_text`).
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for field in fields.values():
+            if isinstance(field, serializers.CharField) and not field.read_only:
+                field.validators.append(validate_plain_text)
+        return fields
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

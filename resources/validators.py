@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 _ISBN_SEPARATORS = re.compile(r"[\s-]")
+# C0 controls but tab, newline and carriage return; DEL; lone surrogates.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def normalize_isbn(value: str) -> str:
@@ -32,3 +34,17 @@ def validate_not_in_future(value) -> None:
     """A date that is today or earlier."""
     if value and value > timezone.localdate():
         raise ValidationError("The date cannot be in the future.", code="future_date")
+
+
+def validate_plain_text(value: str) -> None:
+    """Text without control characters (tab, newline and carriage return are fine).
+
+    XML 1.0 cannot carry them, so one stored title would break every XML reader
+    of it; they also hide text from people reading it. NUL is refused too
+    (PostgreSQL cannot store it), and lone surrogates (no encoding can).
+    """
+    if value and _CONTROL_CHARACTERS.search(value):
+        raise ValidationError(
+            "Control characters are not allowed (tab, newline and carriage return are).",
+            code="control_characters",
+        )

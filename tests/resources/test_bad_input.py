@@ -1,6 +1,7 @@
 """Bad input gets a 400 in DRF's error format: never a 500, never a half-written row."""
 
 import base64
+from xml.etree import ElementTree
 
 import pytest
 from django.urls import reverse
@@ -130,6 +131,42 @@ def test_huge_payload_is_400(client_for, reader, book, settings, content_type):
                 ]
             },
         ),
+        (
+            "book-list",
+            {"search": "a" * 201},
+            {"search": ["Ensure this field has no more than 200 characters."]},
+        ),
+        (
+            "book-list",
+            {"search": "a\x00b"},
+            {"search": ["Null characters are not allowed."]},
+        ),
+        # a position no column can hold: NUL in a title, a decimal too wide
+        (
+            "book-list",
+            {"ordering": "title", "cursor": base64.b64encode(b"p=a\x00b").decode()},
+            {"cursor": ["Invalid cursor."]},
+        ),
+        (
+            "book-list",
+            {"ordering": "price", "cursor": base64.b64encode(b"p=1e99999").decode()},
+            {"cursor": ["Invalid cursor."]},
+        ),
+        (
+            "book-list",
+            {"year": "2147483648"},
+            {"year": ["Ensure this value is less than or equal to 9999."]},
+        ),
+        (
+            "book-list",
+            {"year": "0"},
+            {"year": ["Ensure this value is greater than or equal to 1."]},
+        ),
+        (
+            "book-list",
+            {"max_price": "1000000"},
+            {"max_price": ["Ensure this value is less than or equal to 999999.99."]},
+        ),
         ("author-list", {"page": "abc"}, {"page": ["Enter a page number."]}),
         ("author-list", {"page": "0"}, {"page": ["Enter a page number."]}),
         (
@@ -182,3 +219,87 @@ def test_failed_write_leaves_nothing_behind(client_for, editor, monkeypatch):
     assert response.status_code == 400
     assert response.json() == {"non_field_errors": ["Something downstream refused."]}
     assert not Book.objects.exists()
+
+
+def test_review_rating_filter_is_bounded_by_its_column(client_for, reader, book):
+    """An integer filter refuses what a smallint column cannot hold."""
+    response = client_for(reader).get(_reviews(book), {"rating": "70000"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "rating": ["Ensure this value is less than or equal to 32767."]
+    }
+
+
+def test_malformed_percent_escape_in_query_is_400(client_for, reader):
+    """A query string with `%zz` is a DRF 400, not Django's HTML page."""
+    response = client_for(reader).get("/api/v1/books/?search=%zz")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The request cannot be parsed: Invalid hex encoding in query string."
+    }
+
+
+def test_too_many_form_fields_is_400(client_for, reader, book):
+    """A form body over DATA_UPLOAD_MAX_NUMBER_FIELDS is a DRF 400 in JSON."""
+    body = "&".join(f"f{i}=1" for i in range(10_000))
+
+    response = client_for(reader).post(
+        _reviews(book), body, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"].startswith("The request cannot be parsed: ")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"rating": 5, "text": "\\ud800"}', b'{"\\udfff": 1}'],
+    ids=["value", "key"],
+)
+def test_lone_surrogate_in_json_is_400(client_for, reader, book, body):
+    """JSON escapes of lone surrogates are not text: refused before any field."""
+    response = client_for(reader).post(
+        _reviews(book), body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert "lone surrogate" in response.json()["detail"]
+    assert not Review.objects.exists()
+
+
+def test_unknown_keys_render_as_well_formed_xml(client_for, reader, book):
+    """An unknown field echoed in an XML 400 cannot inject markup."""
+    response = client_for(reader).post(
+        _reviews(book),
+        b'{"rating": 5, "a><b>x</b><c": 1}',
+        content_type="application/json",
+        HTTP_ACCEPT="application/xml",
+    )
+
+    assert response.status_code == 400
+    root = ElementTree.fromstring(response.content)
+    assert [child.tag for child in root] == ["a__b_x__b__c"]
+    assert root.find("b") is None
+
+
+def test_garbage_if_match_on_read_is_json_412(client_for, reader, book):
+    """If-Match naming no current ETag is 412 on any method, in JSON."""
+    response = client_for(reader).get(
+        reverse("api:book-detail", kwargs={**V1, "pk": book.pk}),
+        HTTP_IF_MATCH='"garbage", W/"x',
+    )
+
+    assert response.status_code == 412
+    assert response.json() == {
+        "detail": "The resource has changed since you read it (If-Match)."
+    }
+
+
+def test_unknown_version_in_the_browsable_api_is_404(client_for, reader):
+    """/api/v9/ asked for as HTML is a 404 page, not a crash rendering forms."""
+    response = client_for(reader).get("/api/v9/books/", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 404
