@@ -278,7 +278,7 @@ def test_stored_control_characters_still_render_as_xml(client_for, db):
     reader = UserFactory(username="xml-reader")
     reader.groups.add(Group.objects.get(name=groups.READERS))
     book = BookFactory(title="bad\x01title\x0b")
-    ReviewFactory(book=book, text="x\x00y\x1fz")
+    ReviewFactory(book=book, text="x\x08y\x1fz")  # NUL: PostgreSQL refuses it
     client = client_for(reader, "books:read")
 
     for path in (f"/api/v1/books/{book.pk}/", f"/api/v1/books/{book.pk}/reviews/"):
