@@ -49,7 +49,8 @@ def validate_claims_parameter(request: Request) -> dict:
     """Refuse a malformed OIDC `claims` request parameter (OIDC Core §5.5).
 
     It must be a JSON object whose `userinfo` and `id_token` members, when
-    present, are objects mapping claim names to null or an object. oauthlib parses
+    present, are objects mapping claim names to null or an object (or `null`,
+    which DOT's consent form sends for "none"). oauthlib parses
     it later and raises an error without the request, which DOT shows as an error
     page; a non-object passes it and is stored with the grant. Here the error is
     `invalid_request`, redirected to a valid client like other authorization
@@ -65,6 +66,11 @@ def validate_claims_parameter(request: Request) -> dict:
         raise errors.InvalidRequestError(
             request=request, description=description
         ) from None
+    if claims is None:
+        # DOT's consent form posts the claims of the first request back as JSON:
+        # "null" when there were none.
+        request.claims = None
+        return {}
     if not isinstance(claims, dict):
         raise errors.InvalidRequestError(request=request, description=description)
     for member in CLAIMS_REQUEST_MEMBERS:

@@ -1,6 +1,8 @@
 """Hostile and malformed input gets a standard error, never a 500."""
 
 import base64
+import html
+import re
 
 import pytest
 from django.urls import reverse
@@ -265,17 +267,28 @@ def test_token_request_with_query_is_labelled_json(client, db):
     assert response.json()["error"] == "invalid_request"
 
 
-def test_well_formed_claims_parameter_is_accepted(client, user, web_app):
-    """OIDC Core §5.5 claims requests still reach the consent page."""
+@pytest.mark.parametrize("claims", [None, '{"userinfo": {"email": null}, "x": 1}'])
+def test_consent_form_round_trip_with_claims(client, user, web_app, claims):
+    """The consent page posts the claims back (DOT writes "null" for none); both a
+    claims request (OIDC Core §5.5) and none end in a code."""
     client.force_login(user)
     request = CodeRequest(
         client_id=web_app.client_id, redirect_uri="https://client.example/callback"
     )
-    claims = '{"userinfo": {"email": null, "name": {"essential": true}}, "x": 1}'
+    page = client.get(request.url(claims=claims))
+    hidden = dict(
+        re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page.content.decode())
+    )
 
-    response = client.get(request.url(scope="openid", claims=claims))
+    response = client.post(
+        reverse("oauth2_provider:authorize"),
+        {**{k: html.unescape(v) for k, v in hidden.items()}, "allow": "Authorize"},
+    )
 
-    assert response.status_code == 200
+    if claims is None:
+        assert hidden["claims"] == "null"
+    assert response.status_code == 302
+    assert "code=" in response["Location"]
 
 
 def test_consent_form_for_an_unknown_client_is_an_error_page(client, user, db):

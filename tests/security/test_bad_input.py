@@ -317,7 +317,7 @@ def test_deeply_nested_bodies_are_400(client_for, db, body, content_type):
 
 @pytest.mark.parametrize(
     "claims",
-    ["not-json", "[]", '{"userinfo": 5}', '{"id_token": {"email": 1}}', "5", "null"],
+    ["not-json", "[]", '{"userinfo": 5}', '{"id_token": {"email": 1}}', "5", '"x"'],
 )
 def test_malformed_claims_parameter_is_invalid_request(client, user, web_app, claims):
     """OIDC Core §5.5: a malformed `claims` is invalid_request, sent back to the
