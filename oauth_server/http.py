@@ -169,9 +169,12 @@ class JSONEndpointMixin:
         if error := request_error(request, client_auth=self.client_auth):
             return oauth_error(error)
         if self.bearer_in_header_only and token_outside_header(request):
-            return oauth_error(errors.InvalidRequestError(description=TOKEN_IN_HEADER))
+            return self.token_outside_header_response()
         response = super().dispatch(request, *args, **kwargs)
         return with_json_content_type(response)
+
+    def token_outside_header_response(self) -> HttpResponse:
+        return oauth_error(errors.InvalidRequestError(description=TOKEN_IN_HEADER))
 
     def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs):
         allowed = ", ".join(self._allowed_methods())

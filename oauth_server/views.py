@@ -39,7 +39,6 @@ from oauth_server.http import (
     no_store,
     oauth_error,
     request_error,
-    token_outside_header,
 )
 from oauth_server.models import Application
 from oauth_server.tokens import checksum as token_checksum
@@ -461,16 +460,18 @@ class UserInfoView(JSONEndpointMixin, dot_views.UserInfoView):
     text/html; they are application/json here (JSONEndpointMixin).
     """
 
+    bearer_in_header_only = True
+
     @method_decorator(csrf_exempt)  # as_view() reads the outermost dispatch
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if token_outside_header(request):
-            error = errors.InvalidRequestError(description=TOKEN_IN_HEADER)
-            response = oauth_error(error)
-            response["WWW-Authenticate"] = (
-                f'Bearer error="invalid_request", error_description="{TOKEN_IN_HEADER}"'
-            )
-            return response
         return no_store(super().dispatch(request, *args, **kwargs))
+
+    def token_outside_header_response(self) -> HttpResponse:
+        response = super().token_outside_header_response()
+        response["WWW-Authenticate"] = (
+            f'Bearer error="invalid_request", error_description="{TOKEN_IN_HEADER}"'
+        )
+        return response
 
 
 class LoginView(DjangoLoginView):

@@ -364,3 +364,55 @@ def test_unparseable_bodies_get_json_errors(
     assert oauth.status_code == 400
     assert oauth["Content-Type"] == "application/json"
     assert oauth.json()["error"] == oauth_error
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        FORM + "; charset=UTF-8",
+        FORM + ";charset=utf-8",
+        FORM + '; charset="UTF-8"',
+    ],
+)
+def test_client_endpoints_accept_forms_that_name_utf8(
+    client, machine_app, introspector, device_app, content_type
+):
+    """Standard clients send `charset=UTF-8` with their forms (RFC 6749 §B):
+    every endpoint a client posts to accepts it."""
+    machine = basic_auth(machine_app.client_id, machine_app.cleartext_secret)
+    token = client.generic(
+        "POST",
+        "/o/token/",
+        "grant_type=client_credentials",
+        content_type=content_type,
+        HTTP_AUTHORIZATION=machine,
+    )
+    access_token = token.json()["access_token"]
+    introspected = client.generic(
+        "POST",
+        "/o/introspect/",
+        f"token={access_token}",
+        content_type=content_type,
+        HTTP_AUTHORIZATION=basic_auth(
+            introspector.client_id, introspector.cleartext_secret
+        ),
+    )
+    revoked = client.generic(
+        "POST",
+        "/o/revoke/",
+        f"token={access_token}",
+        content_type=content_type,
+        HTTP_AUTHORIZATION=machine,
+    )
+    device = client.generic(
+        "POST",
+        "/o/device-authorization/",
+        f"client_id={device_app.client_id}",
+        content_type=content_type,
+    )
+
+    assert token.status_code == 200, token.content
+    assert (introspected.status_code, introspected.json()["active"]) == (200, True)
+    assert revoked.status_code == 200, revoked.content
+    assert device.status_code == 200, device.content
+    assert device.json()["user_code"]
