@@ -1,7 +1,7 @@
 """Django settings: the only module that reads the environment.
 
-Every variable is listed in the README's configuration table. Without DATABASE_URL and
-REDIS_URL the server runs on an SQLite file and a local-memory cache; with DEBUG off,
+Every variable is listed in the configuration table of docs/operating.md. Without
+DATABASE_URL and REDIS_URL the server runs on an SQLite file and a local-memory cache; with DEBUG off,
 SECRET_KEY, ALLOWED_HOSTS and an OIDC signing key are required.
 """
 
