@@ -14,7 +14,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 
 DEFAULT_ISSUER = "http://127.0.0.1:8000"
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8001/callback"
-DEFAULT_TOKEN_FILE = "~/.config/bookshelf/tokens.json"
+DEFAULT_TOKEN_FILE = "~/.config/marginalia/tokens.json"
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -87,7 +87,7 @@ def web_config() -> WebConfig:
     """The web client's configuration from `CLIENT_*` environment variables."""
     var_dir = Path(_env("CLIENT_VAR_DIR", str(REPO_DIR / "var" / "client")))
     return WebConfig(
-        **_common("bookshelf-web"),
+        **_common("marginalia-web"),
         redirect_uri=_env("CLIENT_REDIRECT_URI", DEFAULT_REDIRECT_URI),
         post_logout_redirect_uri=_env("CLIENT_POST_LOGOUT_REDIRECT_URI"),
         secret_key=_env("CLIENT_SECRET_KEY"),
@@ -99,7 +99,7 @@ def web_config() -> WebConfig:
 def cli_config() -> CliConfig:
     """The CLI's configuration from `CLIENT_*` environment variables."""
     return CliConfig(
-        **_common("bookshelf-cli"),
+        **_common("marginalia-cli"),
         token_file=Path(_env("CLIENT_TOKEN_FILE", DEFAULT_TOKEN_FILE)).expanduser(),
     )
 

@@ -1,1 +1,1 @@
-"""The Bookshelf command-line client: device sign-in, books, reviews."""
+"""The Marginalia command-line client (a sample third party): device sign-in, books, reviews."""

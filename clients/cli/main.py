@@ -1,4 +1,4 @@
-"""Commands of the Bookshelf CLI; data goes to stdout, progress and errors to stderr."""
+"""Commands of the Marginalia CLI; data goes to stdout, progress and errors to stderr."""
 
 import argparse
 import sys
@@ -41,10 +41,10 @@ exit codes:
 
 environment:
   CLIENT_ISSUER      authorization server (default http://127.0.0.1:8000)
-  CLIENT_ID          client id (default bookshelf-cli)
+  CLIENT_ID          client id (default marginalia-cli)
   CLIENT_SECRET      client secret, for --client-credentials
   CLIENT_API_URL     resource API origin (default: the issuer's)
-  CLIENT_TOKEN_FILE  token file (default ~/.config/bookshelf/tokens.json, mode 0600)
+  CLIENT_TOKEN_FILE  token file (default ~/.config/marginalia/tokens.json, mode 0600)
 """
 
 T = TypeVar("T")

@@ -1,1 +1,1 @@
-"""Bookshelf, the sample third-party web app: a small Django project of its own."""
+"""Marginalia, the sample third-party web app: a small Django project of its own."""

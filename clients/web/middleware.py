@@ -28,7 +28,7 @@ def error_page(
     action: tuple[str, str] | None = None,
 ) -> HttpResponse:
     """A page that says what happened and what to do next."""
-    href, label = action or (reverse("home"), "Back to Bookshelf")
+    href, label = action or (reverse("home"), "Back to Marginalia")
     context = {"title": title, "message": message, "href": href, "label": label}
     return render(request, "web/error.html", context, status=status)
 
@@ -71,7 +71,7 @@ class ErrorPageMiddleware:
             return error_page(
                 request,
                 status=403,
-                title="Bookshelf needs more access",
+                title="Marginalia needs more access",
                 message=f"This needs the permission {exception.scope or 'it lacks'}.",
                 action=sign_in,
             )

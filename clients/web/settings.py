@@ -43,9 +43,9 @@ DATABASES: dict[str, dict[str, str]] = {}
 SESSION_ENGINE = "django.contrib.sessions.backends.file"
 SESSION_FILE_PATH = str(BOOKSHELF_CLIENT.var_dir / "sessions")
 (BOOKSHELF_CLIENT.var_dir / "sessions").mkdir(parents=True, exist_ok=True)
-SESSION_COOKIE_NAME = "bookshelf_client_sessionid"
+SESSION_COOKIE_NAME = "marginalia_sessionid"
 SESSION_COOKIE_AGE = 8 * 3600
-CSRF_COOKIE_NAME = "bookshelf_client_csrftoken"
+CSRF_COOKIE_NAME = "marginalia_csrftoken"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _redirect.scheme == "https"
 SECURE_REFERRER_POLICY = "same-origin"  # never leak ?code= to other sites
 X_FRAME_OPTIONS = "DENY"

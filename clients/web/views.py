@@ -174,7 +174,7 @@ def authorization_error_page(
             request,
             status=403,
             title="You declined",
-            message="Bookshelf did not get access to your account; nothing was shared.",
+            message="Marginalia did not get access to your account; nothing was shared.",
             action=again,
         )
     if error.error in {"state_mismatch", "invalid_issuer"}:
@@ -332,7 +332,7 @@ def logout(request: HttpRequest) -> HttpResponse:
             status=503,
             title="Signed out here only",
             message=(
-                "You are signed out of Bookshelf, but the account server could not be "
+                "You are signed out of Marginalia, but the account server could not be "
                 "reached to withdraw its access. Sign out there too when it is back."
             ),
         )

@@ -27,7 +27,7 @@ def no_client_env(monkeypatch):
 def test_web_defaults_match_the_demo_registration():
     config = web_config()
     assert config.issuer == "http://127.0.0.1:8000"
-    assert config.client_id == "bookshelf-web"
+    assert config.client_id == "marginalia-web"
     assert config.redirect_uri == "http://127.0.0.1:8001/callback"
     assert config.logout_redirect == "http://127.0.0.1:8001/"
     assert config.api_base == "http://127.0.0.1:8000"
@@ -35,8 +35,8 @@ def test_web_defaults_match_the_demo_registration():
 
 def test_cli_defaults():
     config = cli_config()
-    assert config.client_id == "bookshelf-cli"
-    assert config.token_file == Path("~/.config/bookshelf/tokens.json").expanduser()
+    assert config.client_id == "marginalia-cli"
+    assert config.token_file == Path("~/.config/marginalia/tokens.json").expanduser()
 
 
 def test_environment_overrides(monkeypatch, tmp_path):

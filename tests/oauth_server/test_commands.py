@@ -170,7 +170,11 @@ def test_loaddemo_is_idempotent(settings, tmp_path):
 
     assert first == second
     state = json.loads((tmp_path / "demo.json").read_text())
-    assert set(state["clients"]) >= {"bookshelf-web", "bookshelf-cli", "catalogue-sync"}
+    assert set(state["clients"]) >= {
+        "marginalia-web",
+        "marginalia-cli",
+        "catalogue-sync",
+    }
     assert (tmp_path / "demo.json").stat().st_mode & 0o777 == 0o600
 
 

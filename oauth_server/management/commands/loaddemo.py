@@ -20,8 +20,8 @@ API_DOCS_ORIGIN = "http://127.0.0.1:8000"
 
 DEMO_APPS = [
     {
-        "client_id": "bookshelf-web",
-        "name": "Bookshelf",
+        "client_id": "marginalia-web",
+        "name": "Marginalia",
         "client_type": "confidential",
         "grant_type": "authorization-code",
         "scope": " ".join(
@@ -40,8 +40,8 @@ DEMO_APPS = [
         "contacts": ["developers@example.com"],
     },
     {
-        "client_id": "bookshelf-cli",
-        "name": "Bookshelf CLI",
+        "client_id": "marginalia-cli",
+        "name": "Marginalia CLI",
         "client_type": "public",
         "grant_type": "device-code",
         "scope": " ".join(

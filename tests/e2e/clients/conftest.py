@@ -39,9 +39,9 @@ from tests.factories import (
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 
 REPO = Path(__file__).resolve().parents[3]
-WEB_CLIENT_ID = "bookshelf-web-e2e"
+WEB_CLIENT_ID = "marginalia-web-e2e"
 WEB_CLIENT_SECRET = secrets.token_urlsafe(32)
-CLI_CLIENT_ID = "bookshelf-cli-e2e"
+CLI_CLIENT_ID = "marginalia-cli-e2e"
 MACHINE_CLIENT_ID = "catalogue-sync-e2e"
 MACHINE_SECRET = secrets.token_urlsafe(32)
 PASSWORD = "correct horse battery"
@@ -155,7 +155,7 @@ def world(live_server, web_client):
     user = UserFactory(username="alice", email="alice@example.com", password=PASSWORD)
     join_catalogue_readers(user)
     ApplicationFactory(
-        name="Bookshelf",
+        name="Marginalia",
         client_id=WEB_CLIENT_ID,
         client_secret=WEB_CLIENT_SECRET,
         redirect_uris=f"{web_client.url}/callback",
@@ -163,7 +163,7 @@ def world(live_server, web_client):
         allowed_scopes="openid profile email books:read books:write",
     )
     ApplicationFactory(
-        name="Bookshelf CLI",
+        name="Marginalia CLI",
         client_id=CLI_CLIENT_ID,
         client_type="public",
         authorization_grant_type=DEVICE_GRANT,

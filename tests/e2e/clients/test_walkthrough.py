@@ -42,8 +42,8 @@ def localised(script: str, *, issuer: str, client_url: str, demo: Path, book: in
     script = script.replace("http://127.0.0.1:8000", issuer)
     script = script.replace("http://127.0.0.1:8001", client_url)
     script = script.replace("var/demo.json", str(demo))
-    script = re.sub(r"\bbookshelf-web\b", WEB_CLIENT_ID, script)
-    script = re.sub(r"\bbookshelf-cli\b", CLI_CLIENT_ID, script)
+    script = re.sub(r"\bmarginalia-web\b", WEB_CLIENT_ID, script)
+    script = re.sub(r"\bmarginalia-cli\b", CLI_CLIENT_ID, script)
     script = re.sub(r"\bcatalogue-sync\b", MACHINE_CLIENT_ID, script)
     return script.replace("/books/1/", f"/books/{book}/")
 

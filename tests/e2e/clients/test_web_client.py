@@ -61,7 +61,7 @@ def sign_in(
 
 def consent(visitor: Browser, page, *, allow: bool = True, follow: bool = True):
     assert page.status_code == 200, page.text[:500]
-    assert "Bookshelf wants to access your account" in page.text
+    assert "Marginalia wants to access your account" in page.text
     form = visitor.form(page, id="authorizationForm")
     return visitor.submit(
         page, form, button="allow" if allow else "deny", follow=follow
@@ -125,9 +125,9 @@ def test_sign_in_shows_profile_books_and_stats(
 def session_tokens(web_client, visitor) -> dict:
     """The tokens in this visitor's session file, decoded with the client's key."""
     key = (web_client.var_dir / "secret_key").read_text().strip()
-    session_key = visitor.http.cookies["bookshelf_client_sessionid"]
+    session_key = visitor.http.cookies["marginalia_sessionid"]
     # The file backend names files after the cookie name plus the session key.
-    path = web_client.var_dir / "sessions" / f"bookshelf_client_sessionid{session_key}"
+    path = web_client.var_dir / "sessions" / f"marginalia_sessionid{session_key}"
     data = signing.loads(
         path.read_text(),
         key=key,
@@ -147,7 +147,7 @@ def test_tokens_stay_on_the_server(world, visitor, web_client, issuer):
     assert AccessToken.objects.filter(token_checksum=checksum).exists()
     secrets_ = [tokens["access_token"], tokens["refresh_token"], tokens["id_token"]]
     cookies = {c.name: c.value for c in visitor.http.cookies}
-    assert "bookshelf_client_sessionid" in cookies
+    assert "marginalia_sessionid" in cookies
     assert "authserver_sessionid" in cookies  # distinct names: one host, one jar
     for value in secrets_:
         assert all(value not in c for c in cookies.values())

@@ -1,4 +1,4 @@
-"""Bookshelf's sign-in and sign-out in Debian's Chromium (Playwright)."""
+"""Marginalia's sign-in and sign-out in Debian's Chromium (Playwright)."""
 
 import re
 
@@ -22,8 +22,8 @@ def test_sign_in_and_out_in_a_browser(world, page, web_client, issuer):
 
     assert page.inner_text("h1") == "Welcome, Ada Lovelace"
     cookies = {c["name"]: c for c in page.context.cookies()}
-    assert {"bookshelf_client_sessionid", "authserver_sessionid"} <= set(cookies)
-    assert cookies["bookshelf_client_sessionid"]["httpOnly"]
+    assert {"marginalia_sessionid", "authserver_sessionid"} <= set(cookies)
+    assert cookies["marginalia_sessionid"]["httpOnly"]
 
     page.click("button[name=signout]")
     page.wait_for_url(re.compile(re.escape(f"{issuer}/o/logout/")))
