@@ -11,7 +11,7 @@ from django.db.models import Q
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 
-from oauth_server import scopes
+from oauth_server import capabilities, scopes
 
 LOOPBACK_HOSTS = frozenset({"localhost"})
 
@@ -103,17 +103,27 @@ class Application(AbstractApplication):
                 f"{', '.join(user_only)} need a signed-in user; client credentials "
                 "have none."
             )
-        if scopes.OPENID in names and self.algorithm != self.RS256_ALGORITHM:
+        signing = capabilities.ID_TOKEN_SIGNING_ALGORITHMS
+        if self.algorithm and self.algorithm not in signing:
             errors.setdefault("algorithm", []).append(
-                "Applications allowed the openid scope sign ID tokens with RS256."
+                f"ID tokens are signed with {', '.join(signing)} only."
             )
-        if self.authorization_grant_type not in (
-            self.GRANT_AUTHORIZATION_CODE,
-            self.GRANT_CLIENT_CREDENTIALS,
-            self.GRANT_DEVICE_CODE,
-        ):
+        elif scopes.OPENID in names and self.algorithm not in signing:
+            errors.setdefault("algorithm", []).append(
+                f"Applications allowed the openid scope sign ID tokens with "
+                f"{', '.join(signing)}."
+            )
+        offered = capabilities.APPLICATION_GRANT_TYPES.values()
+        if self.authorization_grant_type not in offered:
             errors.setdefault("authorization_grant_type", []).append(
-                "Only authorization code, client credentials and device code are offered."
+                f"Offered grants: {', '.join(offered)}."
+            )
+        elif (
+            self.authorization_grant_type not in capabilities.REDIRECTING_GRANT_TYPES
+            and self.redirect_uris.strip()
+        ):
+            errors.setdefault("redirect_uris", []).append(
+                "This grant never redirects to the client; leave redirect URIs empty."
             )
         if (
             scopes.INTROSPECTION in names

@@ -15,16 +15,13 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from oauth_server import scopes
+from oauth_server import capabilities, scopes
 from oauth_server.models import Application
 
 logger = logging.getLogger(__name__)
 
-GRANT_TYPES = {
-    "authorization-code": Application.GRANT_AUTHORIZATION_CODE,
-    "client-credentials": Application.GRANT_CLIENT_CREDENTIALS,
-    "device-code": Application.GRANT_DEVICE_CODE,
-}
+# `registerapp --grant-type` names -> the application's registered grant.
+GRANT_TYPES = capabilities.APPLICATION_GRANT_TYPES
 
 
 @dataclass(frozen=True)
