@@ -174,6 +174,15 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
     def validate_grant_type(
         self, client_id, grant_type, client, request, *args, **kwargs
     ) -> bool:
+        if grant_type not in capabilities.GRANT_TYPES:
+            # oauthlib's code grant also answers grant_type=openid, which DOT's
+            # mapping does not know (an AssertionError, a 500).
+            raise errors.UnsupportedGrantTypeError(
+                description=(
+                    f"grant_type must be one of: {', '.join(capabilities.GRANT_TYPES)}."
+                ),
+                request=request,
+            )
         if super().validate_grant_type(
             client_id, grant_type, client, request, *args, **kwargs
         ):
