@@ -61,11 +61,12 @@ def test_registered_grant_values_are_dots():
 
 
 def test_dot_settings_come_from_capabilities():
-    assert oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED == list(
-        capabilities.GRANT_TYPES
+    assert (
+        list(capabilities.GRANT_TYPES) == oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED
     )
-    assert oauth2_settings.OIDC_RESPONSE_TYPES_SUPPORTED == list(
-        capabilities.RESPONSE_TYPES
+    assert (
+        list(capabilities.RESPONSE_TYPES)
+        == oauth2_settings.OIDC_RESPONSE_TYPES_SUPPORTED
     )
 
 
