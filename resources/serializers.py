@@ -1,5 +1,6 @@
 """Shapes and field rules of the API; no side effects (writes live in services)."""
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from resources.models import Author, Book, Review
@@ -177,6 +178,8 @@ class YearStatisticsSerializer(serializers.Serializer):
     )
 
 
+# One object, though the stats endpoint answers it from a viewset's `list` action.
+@extend_schema_serializer(many=False)
 class CatalogueStatisticsSerializer(serializers.Serializer):
     """Catalogue figures: prices as decimal strings (2 places), ratings as numbers.
 
