@@ -18,6 +18,11 @@ from oauth_server import capabilities, keys, scopes, user_codes
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# A `.env` file (KEY=value lines; ENV_FILE names another) fills in what the
+# environment does not set, so `manage.py` commands run as `make run` does.
+_env_file = Path(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
+if _env_file.is_file():
+    environ.Env.read_env(_env_file, overwrite=False)
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
