@@ -153,6 +153,17 @@ DEFAULT_DESCRIPTIONS = {
     "unsupported_token_type": (
         "token_type_hint must be access_token or refresh_token (RFC 7009 §2.2.1)."
     ),
+    # RFC 8628 §3.5: answers to a device polling the token endpoint.
+    "authorization_pending": (
+        "The user has not approved this device yet; poll again after `interval` "
+        "seconds."
+    ),
+    "slow_down": "Polling too fast: add 5 seconds to the polling interval.",
+    "expired_token": (
+        "The device code has expired; start again at the device authorization endpoint."
+    ),
+    "invalid_token": "The access token is invalid, expired or revoked.",
+    "insufficient_scope": "The access token lacks the scope this request needs.",
     "server_error": "The server could not complete the request.",
     "temporarily_unavailable": "The server is temporarily unavailable; retry later.",
 }

@@ -3,13 +3,16 @@
 import pytest
 from django.urls import reverse
 
+from oauth_server.http import DEFAULT_DESCRIPTIONS, error_description
 from tests.oauth_server.flows import (
     CodeRequest,
     authorize,
     exchange_code,
     form_post,
     json_of,
+    poll_device,
     query_of,
+    start_device,
     token_request,
 )
 
@@ -187,3 +190,19 @@ def test_access_denied_is_described(client, code_request):
     params = authorize(client, code_request, allow=False)
     assert params["error"] == "access_denied"
     assert params["error_description"]
+
+
+def test_device_polling_answers_are_described(client, device_app):
+    """authorization_pending, then slow_down when polling too fast, each described."""
+    started = start_device(client, device_app)
+    pending = poll_device(client, device_app, started["device_code"])
+    assert_error(pending, 400, "authorization_pending", "not approved")
+    too_fast = poll_device(client, device_app, started["device_code"])
+    assert_error(too_fast, 400, "slow_down", "interval")
+
+
+def test_every_error_code_has_a_default_description():
+    """Errors raised bare by oauthlib or DOT still say something specific."""
+    for code, description in DEFAULT_DESCRIPTIONS.items():
+        assert error_description(code) == description
+    assert "unheard_of" in error_description("unheard_of")
