@@ -208,6 +208,8 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
             request=request,
         )
 
+    # --- Bearer tokens (resource API, userinfo) ---------------------------------------
+
     def validate_bearer_token(self, token, scopes, request) -> bool:
         valid = super().validate_bearer_token(token, scopes, request)
         if valid and not token_is_live(request.access_token):

@@ -59,7 +59,7 @@ def with_iss(uri: str, issuer: str) -> str:
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "iss"
     ]
     names = {k for k, _ in query}
-    if "error" in names and "error_description" not in names:
+    if "error" in names and not names & {"error_description", "code"}:
         error = next(v for k, v in query if k == "error")
         query.insert(
             [k for k, _ in query].index("error") + 1,
