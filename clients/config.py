@@ -8,7 +8,8 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from clients.http import origin
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,11 +21,6 @@ DEFAULT_TIMEOUT = 10.0
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 @dataclass(frozen=True)
@@ -40,7 +36,7 @@ class ClientConfig:
     @property
     def api_base(self) -> str:
         """The resource API origin: `CLIENT_API_URL`, else the issuer's origin."""
-        return (self.api_url or _origin(self.issuer)).rstrip("/")
+        return (self.api_url or origin(self.issuer)).rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -56,7 +52,7 @@ class WebConfig(ClientConfig):
     @property
     def origin(self) -> str:
         """The web client's own origin, from its redirect URI."""
-        return _origin(self.redirect_uri)
+        return origin(self.redirect_uri)
 
     @property
     def logout_redirect(self) -> str:

@@ -8,7 +8,8 @@ import requests
 from clients.errors import InsufficientScope, InvalidToken, ServerUnreachable
 
 
-def _origin(url: str) -> str:
+def origin(url: str) -> str:
+    """The scheme and host (with port) of `url`: `https://auth.example.com`."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -20,12 +21,12 @@ def send(
     try:
         response = http.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout as error:
-        raise ServerUnreachable(_origin(url), "It did not answer in time.") from error
+        raise ServerUnreachable(origin(url), "It did not answer in time.") from error
     except requests.RequestException as error:
-        raise ServerUnreachable(_origin(url), "Is it running?") from error
+        raise ServerUnreachable(origin(url), "Is it running?") from error
     if response.status_code >= 500:
         raise ServerUnreachable(
-            _origin(url), f"It answered with an error ({response.status_code})."
+            origin(url), f"It answered with an error ({response.status_code})."
         )
     return response
 

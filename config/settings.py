@@ -13,11 +13,16 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from oauth_server import keys, scopes, user_codes
+from oauth_server import capabilities, keys, scopes, user_codes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# A `.env` file (KEY=value lines; ENV_FILE names another) fills in what the
+# environment does not set, so `manage.py` commands run as `make run` does.
+_env_file = Path(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
+if _env_file.is_file():
+    environ.Env.read_env(_env_file, overwrite=False)
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -299,15 +304,16 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not OAUTH_ALLOW_HTTP_LOOPBACK_REDIRECTS,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
-    # What we offer, and so what discovery advertises.
-    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
-    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
-    "OAUTH2_GRANT_TYPES_SUPPORTED": [
-        "authorization_code",
-        "client_credentials",
-        "refresh_token",
-        "urn:ietf:params:oauth:grant-type:device_code",
-    ],
+    # What we offer, and so what discovery advertises (oauth_server/capabilities.py).
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": list(capabilities.RESPONSE_TYPES),
+    "OIDC_RESPONSE_TYPES_SUPPORTED": list(capabilities.RESPONSE_TYPES),
+    "OAUTH2_GRANT_TYPES_SUPPORTED": list(capabilities.GRANT_TYPES),
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": list(
+        capabilities.CLIENT_AUTH_METHODS
+    ),
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": list(
+        capabilities.CLIENT_AUTH_METHODS
+    ),
     # OpenID Connect
     "OIDC_ENABLED": True,
     "OIDC_ISS_ENDPOINT": OAUTH_ISSUER,

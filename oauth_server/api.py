@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from common.serializers import RejectUnknownFieldsMixin
 from oauth_server import personal_tokens
 from oauth_server.models import PersonalAccessToken
 
@@ -26,7 +27,7 @@ class IsSessionUser(BasePermission):
         return isinstance(request.successful_authenticator, SessionAuthentication)
 
 
-class PersonalTokenSerializer(serializers.ModelSerializer):
+class PersonalTokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     """A personal token; `token` is present only in the response that created it."""
 
     scope = serializers.CharField(
@@ -64,14 +65,6 @@ class PersonalTokenSerializer(serializers.ModelSerializer):
 
     def get_token(self, obj: PersonalAccessToken) -> str | None:
         return getattr(obj, "cleartext", None)
-
-    def validate(self, attrs: dict) -> dict:
-        unknown = set(self.initial_data) - {"name", "scope", "expires_in_days"}
-        if unknown:
-            raise serializers.ValidationError(
-                {name: ["Unknown or read-only field."] for name in sorted(unknown)}
-            )
-        return attrs
 
 
 class PersonalTokenViewSet(

@@ -4,16 +4,65 @@ Not `admin.py`: DOT's admin module imports this class while it registers models,
 Django's admin autodiscovery must not import it first (circular import).
 """
 
+from django import forms
 from django.contrib import admin
 from django.db import models
 from oauth2_provider.admin import ApplicationAdmin as DOTApplicationAdmin
+from oauth2_provider.forms import ApplicationForm as DOTApplicationForm
 
-from oauth_server import services
+from oauth_server import capabilities, services
+from oauth_server.models import Application
+
+
+class ContactsField(forms.CharField):
+    """Email addresses, one per line, stored as the model's JSON list."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, list):
+            return "\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value: object) -> list[str]:
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class ApplicationForm(DOTApplicationForm):
+    """DOT's form, offering only the grants and signing algorithm we support."""
+
+    contacts = ContactsField(required=False, help_text="Email addresses, one per line.")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        offered = set(capabilities.APPLICATION_GRANT_TYPES.values())
+        grant = self.fields.get("authorization_grant_type")
+        if grant is not None:
+            grant.choices = [c for c in grant.choices if c[0] in offered]
+        algorithm = self.fields.get("algorithm")
+        if algorithm is not None:
+            signing = {
+                Application.NO_ALGORITHM,
+                *capabilities.ID_TOKEN_SIGNING_ALGORITHMS,
+            }
+            algorithm.choices = [c for c in algorithm.choices if c[0] in signing]
+            # DOT's live HS256 warnings have nothing to warn about here.
+            for field in self.fields.values():
+                field.widget.attrs = {
+                    key: value
+                    for key, value in field.widget.attrs.items()
+                    if "hs256" not in key
+                }
+            if not self.instance.pk:
+                # New applications sign ID tokens (needed for the openid scope).
+                algorithm.initial = capabilities.ID_TOKEN_SIGNING_ALGORITHMS[0]
 
 
 class ApplicationAdmin(DOTApplicationAdmin):
     """DOT's application admin, with our fields in the list and https URLs by default."""
 
+    form = ApplicationForm
     list_display = (
         "name",
         "client_id",

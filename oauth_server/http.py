@@ -18,6 +18,8 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from oauthlib.oauth2.rfc6749 import errors
 
+from oauth_server import capabilities
+
 CLIENT_AUTH_CHALLENGE = 'Basic realm="Bookshelf", charset="UTF-8"'
 TOKEN_IN_HEADER = (
     "Send the access token in the Authorization header (Bearer), not in the URL or "
@@ -130,6 +132,65 @@ def request_error(
     return None
 
 
+# What an error means, for oauthlib errors raised without a description (RFC 6749
+# §5.2 and §4.1.2.1: `error_description` helps the client developer).
+DEFAULT_DESCRIPTIONS = {
+    "invalid_request": "The request is missing a parameter or has a malformed one.",
+    "invalid_client": "Client authentication failed.",
+    "invalid_grant": (
+        "The authorization code, refresh token or device code is invalid, "
+        "expired, revoked or was issued to another client."
+    ),
+    "unauthorized_client": "This client is not registered for this grant type.",
+    "unsupported_grant_type": (
+        f"grant_type must be one of: {', '.join(capabilities.GRANT_TYPES)}."
+    ),
+    "invalid_scope": "The requested scope is unknown, or wider than allowed.",
+    "unsupported_response_type": (
+        f"response_type must be one of: {', '.join(capabilities.RESPONSE_TYPES)}."
+    ),
+    "access_denied": "The user or the server denied the request.",
+    "unsupported_token_type": (
+        "token_type_hint must be access_token or refresh_token (RFC 7009 §2.2.1)."
+    ),
+    # RFC 8628 §3.5: answers to a device polling the token endpoint.
+    "authorization_pending": (
+        "The user has not approved this device yet; poll again after `interval` "
+        "seconds."
+    ),
+    "slow_down": "Polling too fast: add 5 seconds to the polling interval.",
+    "expired_token": (
+        "The device code has expired; start again at the device authorization endpoint."
+    ),
+    "invalid_token": "The access token is invalid, expired or revoked.",
+    "insufficient_scope": "The access token lacks the scope this request needs.",
+    "server_error": "The server could not complete the request.",
+    "temporarily_unavailable": "The server is temporarily unavailable; retry later.",
+}
+
+
+def error_description(error: str) -> str:
+    """A description of an RFC 6749 error code, for errors raised without one."""
+    return DEFAULT_DESCRIPTIONS.get(error, f"The request was refused: {error}.")
+
+
+def with_error_description(response: HttpResponse) -> HttpResponse:
+    """`response`, with an `error_description` if it is a JSON error without one."""
+    if response.status_code < 400 or "json" not in response.get("Content-Type", ""):
+        return response
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return response
+    if not isinstance(body, dict) or "error" not in body:
+        return response
+    if body.get("error_description"):
+        return response
+    body["error_description"] = error_description(body["error"])
+    response.content = json.dumps(body).encode()
+    return response
+
+
 def with_json_content_type(response: HttpResponse) -> HttpResponse:
     """`response`, labelled JSON when it is an error whose body is JSON.
 
@@ -171,7 +232,7 @@ class JSONEndpointMixin:
         if self.bearer_in_header_only and token_outside_header(request):
             return self.token_outside_header_response()
         response = super().dispatch(request, *args, **kwargs)
-        return with_json_content_type(response)
+        return with_error_description(with_json_content_type(response))
 
     def token_outside_header_response(self) -> HttpResponse:
         return oauth_error(errors.InvalidRequestError(description=TOKEN_IN_HEADER))

@@ -11,7 +11,7 @@ from django.db.models import Q
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 
-from oauth_server import scopes
+from oauth_server import capabilities, scopes
 
 LOOPBACK_HOSTS = frozenset({"localhost"})
 
@@ -83,13 +83,28 @@ class Application(AbstractApplication):
         """Deactivated applications are treated as unknown clients."""
         return self.is_active
 
+    def clean_fields(self, exclude=None) -> None:
+        # `clean` says what an empty scope list needs; the field's own "cannot be
+        # blank" would be a second message for the same problem.
+        super().clean_fields(exclude={*(exclude or ()), "allowed_scopes"})
+
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
         try:
             super().clean()
         except ValidationError as exc:
             errors.update(exc.message_dict)
+        for field in ("redirect_uris", "post_logout_redirect_uris"):
+            # DOT's "fragment not allowed" repeats ours below, less readably.
+            if field in errors:
+                errors[field] = [m for m in errors[field] if "fragment" not in m]
+                if not errors[field]:
+                    del errors[field]
 
+        if not self.name.strip():
+            errors.setdefault("name", []).append(
+                "Name the application: users see the name on the consent page."
+            )
         names = scopes.parse(self.allowed_scopes)
         if not names:
             errors.setdefault("allowed_scopes", []).append("Name at least one scope.")
@@ -100,20 +115,30 @@ class Application(AbstractApplication):
         user_only = sorted(scopes.USER_ONLY_SCOPES.intersection(names))
         if self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS and user_only:
             errors.setdefault("allowed_scopes", []).append(
-                f"{', '.join(user_only)} need a signed-in user; client credentials "
-                "have none."
+                f"Client credentials have no signed-in user, so they cannot be "
+                f"allowed {', '.join(user_only)}."
             )
-        if scopes.OPENID in names and self.algorithm != self.RS256_ALGORITHM:
+        signing = capabilities.ID_TOKEN_SIGNING_ALGORITHMS
+        if self.algorithm and self.algorithm not in signing:
             errors.setdefault("algorithm", []).append(
-                "Applications allowed the openid scope sign ID tokens with RS256."
+                f"ID tokens are signed with {', '.join(signing)} only."
             )
-        if self.authorization_grant_type not in (
-            self.GRANT_AUTHORIZATION_CODE,
-            self.GRANT_CLIENT_CREDENTIALS,
-            self.GRANT_DEVICE_CODE,
-        ):
+        elif scopes.OPENID in names and self.algorithm not in signing:
+            errors.setdefault("algorithm", []).append(
+                f"Applications allowed the openid scope sign ID tokens with "
+                f"{', '.join(signing)}."
+            )
+        offered = capabilities.APPLICATION_GRANT_TYPES.values()
+        if self.authorization_grant_type not in offered:
             errors.setdefault("authorization_grant_type", []).append(
-                "Only authorization code, client credentials and device code are offered."
+                f"Offered grants: {', '.join(offered)}."
+            )
+        elif (
+            self.authorization_grant_type not in capabilities.REDIRECTING_GRANT_TYPES
+            and self.redirect_uris.strip()
+        ):
+            errors.setdefault("redirect_uris", []).append(
+                "This grant never redirects to the client; leave redirect URIs empty."
             )
         if (
             scopes.INTROSPECTION in names

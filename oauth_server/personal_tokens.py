@@ -107,9 +107,16 @@ def personal_token_create(
     )
     set_token_value(access_token, raw)  # only the checksum is stored
     access_token.save()
-    personal = PersonalAccessToken.objects.create(
+    personal = PersonalAccessToken(
         user=user, name=name, access_token=access_token, hint=raw[: len(PREFIX) + 4]
     )
+    try:
+        with transaction.atomic():
+            personal.save()
+    except IntegrityError as exc:  # the same name, created concurrently
+        raise ValidationError(
+            {"name": ["You already have a token with this name."]}
+        ) from exc
     logger.info("personal token created id=%s user=%s", personal.pk, user.pk)
     return IssuedToken(personal=personal, token=raw)
 

@@ -12,13 +12,15 @@ from django.http import QueryDict
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid.connect.core import exceptions as oidc_errors
 
+from oauth_server import capabilities
+
 NONE = "none"
 LOGIN = "login"
 CONSENT = "consent"
 SELECT_ACCOUNT = "select_account"
 
 # What we honour, and so what discovery lists as prompt_values_supported.
-SUPPORTED = (NONE, LOGIN, CONSENT)
+SUPPORTED = capabilities.PROMPT_VALUES
 # Defined by OIDC Core, not offered: there is one account per browser session, so
 # nobody can choose between accounts. §3.1.2.1: when the server "cannot obtain an
 # account selection choice made by the End-User, it MUST return an error".

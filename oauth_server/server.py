@@ -3,6 +3,7 @@
 import json
 import re
 
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
@@ -10,19 +11,45 @@ from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
 )
 from oauthlib.openid import Server as OpenIDServer
 
-from oauth_server import device
-
-OFFERED_RESPONSE_TYPES = ("code",)
-OFFERED_GRANT_TYPES = (
-    "authorization_code",
-    "client_credentials",
-    "refresh_token",
-    device.DEVICE_GRANT_TYPE,
-)
+from oauth_server import capabilities, device
 
 # RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters; §4.1 allows 43-128
 # characters of the unreserved alphabet for any challenge.
 CODE_CHALLENGE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+
+
+def code_challenge_method_is_offered(request: Request) -> dict[str, str]:
+    """Name S256 when the `code_challenge` is missing, or its method is not S256.
+
+    oauthlib reads a missing method as `plain` and refuses it with "Transform
+    algorithm not supported.", which does not say what to send instead.
+    """
+    offered = ", ".join(capabilities.PKCE_METHODS)
+    if request.code_challenge is None:
+        if request.response_type and oauth2_settings.PKCE_REQUIRED is True:
+            raise errors.MissingCodeChallengeError(
+                description=(
+                    f"code_challenge is required: PKCE with code_challenge_method="
+                    f"{offered} (RFC 7636 §4.3)."
+                ),
+                request=request,
+            )
+        return {}
+    method = request.code_challenge_method
+    if method in capabilities.PKCE_METHODS:
+        return {}
+    if method is None:
+        description = (
+            f"code_challenge_method is missing; send code_challenge_method={offered} "
+            "(plain is not offered, RFC 9700 §2.1.1)."
+        )
+    else:
+        description = (
+            f"code_challenge_method {method!r} is not supported; use {offered}."
+        )
+    raise errors.UnsupportedCodeChallengeMethodError(
+        description=description, request=request
+    )
 
 
 def code_challenge_is_well_formed(request: Request) -> dict[str, str]:
@@ -109,20 +136,22 @@ class Server(OpenIDServer):
         self._response_types = {
             name: handler
             for name, handler in self._response_types.items()
-            if name in OFFERED_RESPONSE_TYPES
+            if name in capabilities.RESPONSE_TYPES
         }
         self._grant_types = {
             name: handler
             for name, handler in self._grant_types.items()
-            if name in OFFERED_GRANT_TYPES
+            if name in capabilities.GRANT_TYPES
         }
         self.device_code_grant = device.OpenIDDeviceCodeGrant(
             request_validator, **kwargs
         )
         self._grant_types[device.DEVICE_GRANT_TYPE] = self.device_code_grant
+        # capabilities.PKCE_METHODS: S256 only.
         s256_only = {"S256": code_challenge_method_s256}
         for grant in (self.auth_grant, self.openid_connect_auth.proxy_target):
             grant._code_challenge_methods = s256_only
+            grant.custom_validators.pre_auth.append(code_challenge_method_is_offered)
             grant.custom_validators.post_auth.append(code_challenge_is_well_formed)
         # Pre-auth validators run once client and redirect URI are known good.
         self.openid_connect_auth.proxy_target.custom_validators.pre_auth.append(

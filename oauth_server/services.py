@@ -1,9 +1,13 @@
 """Writes on registered applications, shared by management commands and tests."""
 
+import json
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -15,16 +19,13 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from oauth_server import scopes
+from oauth_server import capabilities, demo, scopes
 from oauth_server.models import Application
 
 logger = logging.getLogger(__name__)
 
-GRANT_TYPES = {
-    "authorization-code": Application.GRANT_AUTHORIZATION_CODE,
-    "client-credentials": Application.GRANT_CLIENT_CREDENTIALS,
-    "device-code": Application.GRANT_DEVICE_CODE,
-}
+# `registerapp --grant-type` names -> the application's registered grant.
+GRANT_TYPES = capabilities.APPLICATION_GRANT_TYPES
 
 
 @dataclass(frozen=True)
@@ -118,3 +119,39 @@ def application_list(*, include_inactive: bool = True) -> QuerySet[Application]:
     if not include_inactive:
         queryset = queryset.filter(is_active=True)
     return queryset
+
+
+@transaction.atomic
+def demo_load(*, path: Path) -> dict:
+    """The demo user and applications, created once; their credentials kept in `path`.
+
+    Idempotent: credentials already in `path` are kept; an application whose secret
+    was lost gets a new one. Returns the state written to `path` (mode 0600):
+    `{"password": ..., "clients": {client_id: {"client_id", "client_secret"}}}`.
+    """
+    state = json.loads(path.read_text()) if path.exists() else {"clients": {}}
+    User = get_user_model()
+    user = User.objects.filter(username="demo").first()
+    if user is None or "password" not in state:
+        state["password"] = secrets.token_urlsafe(12)
+        user = user or User(username="demo")
+        user.first_name, user.last_name = "Dana", "Demo"
+        user.email = "demo@example.com"
+        user.set_password(state["password"])
+        user.save()
+    for spec in demo.DEMO_APPS:
+        client_id = spec["client_id"]
+        known = Application.objects.filter(client_id=client_id).exists()
+        if known and client_id in state["clients"]:
+            continue
+        if not known:
+            secret = application_register(**spec).client_secret
+        elif spec["client_type"] == Application.CLIENT_CONFIDENTIAL:
+            secret = application_rotate_secret(client_id=client_id).client_secret
+        else:
+            secret = None
+        state["clients"][client_id] = {"client_id": client_id, "client_secret": secret}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(state, indent=2))
+    path.chmod(0o600)
+    return state

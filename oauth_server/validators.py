@@ -20,15 +20,24 @@ from oauth2_provider.oauth2_validators import OAuth2Validator as BaseValidator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauth_server import auth_time
+from oauth_server import auth_time, capabilities
 from oauth_server.device import DeviceCodeValidatorMixin
-from oauth_server.models import RedeemedCode
+from oauth_server.http import basic_credentials
+from oauth_server.models import Application, RedeemedCode
 from oauth_server.tokens import checksum, token_is_live
 
 logger = logging.getLogger(__name__)
 
 # RFC 7636 §4.1: 43-128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
 PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+
+
+UNKNOWN_CLIENT = "Unknown client_id, or the application is deactivated."
+CONFIDENTIAL_CLIENT_WITHOUT_SECRET = (
+    "This client is confidential: send its client_secret, preferably with HTTP "
+    "Basic (RFC 6749 §2.3.1)."
+)
+UNSUPPORTED_RESPONSE_TYPE = "Only response_type=code is offered."
 
 
 def s256(verifier: str) -> str:
@@ -112,10 +121,91 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
     ):
         # Hybrid types such as "code id_token" reach the code grant (they contain
         # "code"); we offer none of them, which is not the client's fault.
-        if response_type != "code":
-            raise errors.UnsupportedResponseTypeError(request=request)
+        if response_type not in capabilities.RESPONSE_TYPES:
+            raise errors.UnsupportedResponseTypeError(
+                description=UNSUPPORTED_RESPONSE_TYPE, request=request
+            )
         return super().validate_response_type(
             client_id, response_type, client, request, *a, **kw
+        )
+
+    # --- Refusals that say why (RFC 6749 §5.2 error_description) ----------------------
+    # oauthlib raises these errors without a description when a check returns False;
+    # raising them here, inside the grant's own error handling, adds one.
+
+    def authenticate_client(self, request, *args, **kwargs) -> bool:
+        if super().authenticate_client(request, *args, **kwargs):
+            return True
+        raise errors.InvalidClientError(
+            description=self._client_auth_problem(request), request=request
+        )
+
+    def authenticate_client_id(self, client_id, request, *args, **kwargs) -> bool:
+        if super().authenticate_client_id(client_id, request, *args, **kwargs):
+            return True
+        if request.client is None:
+            problem = UNKNOWN_CLIENT
+        else:
+            problem = CONFIDENTIAL_CLIENT_WITHOUT_SECRET
+        raise errors.InvalidClientError(description=problem, request=request)
+
+    @staticmethod
+    def _client_auth_problem(request) -> str:
+        """Why the client credentials of `request` did not authenticate it."""
+        try:
+            credentials = basic_credentials(request)
+        except ValueError as exc:
+            return str(exc)
+        if credentials is None:
+            credentials = (request.client_id, getattr(request, "client_secret", None))
+        client_id, secret = credentials
+        if not client_id:
+            return (
+                "Client authentication is required: send client_id and client_secret "
+                "with HTTP Basic (RFC 6749 §2.3.1)."
+            )
+        app = Application.objects.filter(client_id=client_id).first()
+        if app is None or not app.is_active:
+            return UNKNOWN_CLIENT
+        if not secret:
+            return CONFIDENTIAL_CLIENT_WITHOUT_SECRET
+        return "Wrong client_secret for this client_id."
+
+    def validate_grant_type(
+        self, client_id, grant_type, client, request, *args, **kwargs
+    ) -> bool:
+        if grant_type not in capabilities.GRANT_TYPES:
+            # oauthlib's code grant also answers grant_type=openid, which DOT's
+            # mapping does not know (an AssertionError, a 500).
+            raise errors.UnsupportedGrantTypeError(
+                description=(
+                    f"grant_type must be one of: {', '.join(capabilities.GRANT_TYPES)}."
+                ),
+                request=request,
+            )
+        if super().validate_grant_type(
+            client_id, grant_type, client, request, *args, **kwargs
+        ):
+            return True
+        raise errors.UnauthorizedClientError(
+            description=(
+                f"This client is registered for the "
+                f"{client.authorization_grant_type} grant, not {grant_type}."
+            ),
+            request=request,
+        )
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        if super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
+            return True
+        allowed = set(client.allowed_scope_list)
+        refused = [name for name in scopes if name not in allowed]
+        raise errors.InvalidScopeError(
+            description=(
+                f"Scope(s) not allowed for this client: {' '.join(refused)}. "
+                f"Allowed: {' '.join(client.allowed_scope_list)}."
+            ),
+            request=request,
         )
 
     # --- Bearer tokens (resource API, userinfo) ---------------------------------------
@@ -165,7 +255,13 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
             grant.delete()
             logger.warning("authorization code refused client=%s", client_id)
             if grant.code_challenge and not request.code_verifier:
-                raise errors.MissingCodeVerifierError(request=request)
+                raise errors.MissingCodeVerifierError(
+                    description=(
+                        "code_verifier is missing: send the PKCE verifier whose S256 "
+                        "challenge the authorization request carried (RFC 7636 §4.5)."
+                    ),
+                    request=request,
+                )
             raise errors.InvalidGrantError(description=problem, request=request)
         request.grant_instance = grant  # read again below instead of re-querying
         request.scopes = grant.scope.split(" ")
@@ -269,5 +365,12 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
         if not valid:
             logger.warning(
                 "refresh token refused client=%s", getattr(client, "client_id", None)
+            )
+            raise errors.InvalidGrantError(
+                description=(
+                    "The refresh token is invalid, expired, revoked or was issued "
+                    "to another client."
+                ),
+                request=request,
             )
         return valid

@@ -30,12 +30,13 @@ from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid.connect.core import exceptions as oidc_errors
 
-from oauth_server import auth_time, prompts, scopes, selectors
+from oauth_server import auth_time, capabilities, prompts, scopes, selectors
 from oauth_server.http import (
     CLIENT_AUTH_CHALLENGE,
     TOKEN_IN_HEADER,
     JSONEndpointMixin,
     OAuthEndpointMixin,
+    error_description,
     no_store,
     oauth_error,
     request_error,
@@ -48,11 +49,21 @@ DISCOVERY_CACHE_CONTROL = "public, max-age=3600"
 
 
 def with_iss(uri: str, issuer: str) -> str:
-    """`uri` with exactly one RFC 9207 `iss` query parameter."""
+    """`uri` with exactly one RFC 9207 `iss` query parameter.
+
+    An error response without `error_description` gets one here too.
+    """
     parts = urlsplit(uri)
     query = [
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "iss"
     ]
+    names = {k for k, _ in query}
+    if "error" in names and not names & {"error_description", "code"}:
+        error = next(v for k, v in query if k == "error")
+        query.insert(
+            [k for k, _ in query].index("error") + 1,
+            ("error_description", error_description(error)),
+        )
     query.append(("iss", issuer))
     return urlunsplit(parts._replace(query=urlencode(query)))
 
@@ -244,7 +255,8 @@ class DiscoveryMixin:
     """What both discovery documents add to DOT's: every endpoint we really offer."""
 
     def extra_metadata(self, request: HttpRequest) -> dict[str, object]:
-        auth_methods = oauth2_settings.OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED
+        auth_methods = list(capabilities.CLIENT_AUTH_METHODS)
+        public = capabilities.PUBLIC_CLIENT_AUTH_METHOD
         url = self._get_endpoint_url
         return {
             "authorization_endpoint": url(request, "authorize", required=True),
@@ -257,22 +269,24 @@ class DiscoveryMixin:
                 request, "device-authorization", required=True
             ),
             "end_session_endpoint": url(request, "rp-initiated-logout", required=True),
-            "grant_types_supported": list(oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED),
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
-            "code_challenge_methods_supported": ["S256"],
-            "scopes_supported": list(scopes.SCOPES),
-            "token_endpoint_auth_methods_supported": [*auth_methods, "none"],
-            "revocation_endpoint_auth_methods_supported": [*auth_methods, "none"],
+            "grant_types_supported": list(capabilities.GRANT_TYPES),
+            "response_types_supported": list(capabilities.RESPONSE_TYPES),
+            "response_modes_supported": list(capabilities.RESPONSE_MODES),
+            "code_challenge_methods_supported": list(capabilities.PKCE_METHODS),
+            "scopes_supported": list(capabilities.SCOPES),
+            "token_endpoint_auth_methods_supported": [*auth_methods, public],
+            "revocation_endpoint_auth_methods_supported": [*auth_methods, public],
             "introspection_endpoint_auth_methods_supported": auth_methods,
             "authorization_response_iss_parameter_supported": True,
-            "prompt_values_supported": list(prompts.SUPPORTED),
+            "prompt_values_supported": list(capabilities.PROMPT_VALUES),
             # OIDC Discovery §3 defaults request_uri_parameter_supported to true when
             # absent; none of these are offered. `claims` is accepted but ignored.
             "claims_parameter_supported": False,
             "request_parameter_supported": False,
             "request_uri_parameter_supported": False,
-            "id_token_signing_alg_values_supported": ["RS256"],
+            "id_token_signing_alg_values_supported": list(
+                capabilities.ID_TOKEN_SIGNING_ALGORITHMS
+            ),
             "subject_types_supported": oauth2_settings.OIDC_SUBJECT_TYPES_SUPPORTED,
             "service_documentation": request.build_absolute_uri(reverse("home")),
         }
@@ -374,7 +388,10 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
         uri, http_method, body, headers = core._extract_params(request)
         oauth_request = OAuthlibRequest(uri, http_method, body, headers)
         validator = core.server.request_validator
-        if not validator.authenticate_client(oauth_request):
+        try:
+            if not validator.authenticate_client(oauth_request):
+                return False
+        except errors.InvalidClientError:
             return False
         return scopes.INTROSPECTION in oauth_request.client.allowed_scope_list
 

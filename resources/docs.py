@@ -37,7 +37,9 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerView,
 )
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
+from rest_framework.settings import api_settings
 
 SIDECAR = "drf_spectacular_sidecar/swagger-ui-dist/"
 REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
@@ -45,11 +47,28 @@ REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
 class SchemaView(SpectacularAPIView):
-    """The OpenAPI schema (YAML, or JSON on request); its errors are JSON.
+    """The OpenAPI schema of one API version (YAML, or JSON on request).
 
-    drf-spectacular renders everything with its schema renderers, so a 405 or 406
-    came back as YAML labelled as an OpenAPI document.
+    `?version=v2` selects the version (default: DRF's DEFAULT_VERSION). With DRF's
+    URLPathVersioning on this unversioned URL, the request's version was always the
+    default and the parameter was ignored: the schema showed v1 only. An unknown
+    version is a 404. Errors are JSON: drf-spectacular renders everything with its
+    schema renderers, so a 405 or 406 came back as YAML labelled as an OpenAPI
+    document.
     """
+
+    versioning_class = None
+    schema = None  # unversioned now: keep the schema view out of the schema
+
+    def get(self, request, *args, **kwargs):
+        version = request.GET.get("version")
+        if version is not None and version not in api_settings.ALLOWED_VERSIONS:
+            raise NotFound(
+                f"Unknown API version {version!r}; "
+                f"known: {', '.join(api_settings.ALLOWED_VERSIONS)}."
+            )
+        self.api_version = version or api_settings.DEFAULT_VERSION
+        return super().get(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -59,10 +78,24 @@ class SchemaView(SpectacularAPIView):
         return response
 
 
-class SwaggerView(SpectacularSwaggerView):
+class VersionChoiceMixin:
+    """The docs page of one API version (`?version=`), with links to the others."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        current = request.GET.get("version") or api_settings.DEFAULT_VERSION
+        response.data["api_versions"] = [
+            {"name": name, "current": name == current}
+            for name in api_settings.ALLOWED_VERSIONS
+        ]
+        return response
+
+
+class SwaggerView(VersionChoiceMixin, SpectacularSwaggerView):
     """drf-spectacular's Swagger UI with the site's opener policy and CSP nonce."""
 
     template_name = "resources/swagger_ui.html"
+    schema = None  # a page, not an API operation
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -100,10 +133,11 @@ class SwaggerOAuth2RedirectView(View):
 
 @method_decorator(csp_update({"worker-src": ["blob:"]}), name="dispatch")
 @method_decorator(csp_replace({"style-src": [SELF, UNSAFE_INLINE]}), name="dispatch")
-class RedocView(SpectacularRedocView):
+class RedocView(VersionChoiceMixin, SpectacularRedocView):
     """drf-spectacular's ReDoc, everything from this origin."""
 
     template_name = "resources/redoc.html"
+    schema = None  # a page, not an API operation
 
     def _redoc_standalone(self) -> str:
         return reverse("api-redoc-bundle")

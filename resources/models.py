@@ -1,12 +1,16 @@
 """Authors, books and reader reviews."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-from resources.validators import normalize_isbn, validate_isbn13, validate_not_in_future
+from resources.validators import (
+    normalize_isbn,
+    validate_isbn13,
+    validate_not_in_future,
+    validate_published_after_birth,
+)
 
 
 class Author(models.Model):
@@ -24,7 +28,12 @@ class Author(models.Model):
         ordering = ["name", "pk"]
         constraints = [
             models.UniqueConstraint(
-                Lower("name"), "birth_date", name="author_unique_name_birth_date"
+                Lower("name"),
+                "birth_date",
+                name="author_unique_name_birth_date",
+                violation_error_message=(
+                    "An author with this name and birth date already exists."
+                ),
             ),
         ]
 
@@ -73,7 +82,12 @@ class Book(models.Model):
                 condition=models.Q(price__gte=0), name="book_price_not_negative"
             ),
             models.UniqueConstraint(
-                "author", Lower("title"), name="book_unique_title_per_author"
+                "author",
+                Lower("title"),
+                name="book_unique_title_per_author",
+                violation_error_message=(
+                    "This author already has a book with this title."
+                ),
             ),
         ]
 
@@ -82,14 +96,10 @@ class Book(models.Model):
 
     def clean(self) -> None:
         self.isbn = normalize_isbn(self.isbn)
-        if (
-            self.author_id
-            and self.publication_date
-            and self.author.birth_date
-            and self.publication_date < self.author.birth_date
-        ):
-            raise ValidationError(
-                {"publication_date": "A book cannot appear before its author's birth."}
+        if self.author_id:
+            validate_published_after_birth(
+                publication_date=self.publication_date,
+                birth_date=self.author.birth_date,
             )
 
 

@@ -12,12 +12,27 @@ from rest_framework.pagination import (
 from rest_framework.request import Request
 
 
-class CataloguePageNumberPagination(PageNumberPagination):
-    """Page numbers with a total `count`, for lists where the total matters."""
+class PageSizeMixin:
+    """`?page_size=`: a positive whole number (at most `max_page_size`), else a 400.
+
+    DRF falls back to the default size on a malformed value, silently.
+    """
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request: Request) -> int:
+        size = request.query_params.get(self.page_size_query_param)
+        if size is not None and (not size.isdigit() or int(size) < 1):
+            raise ValidationError(
+                {self.page_size_query_param: ["Enter a positive whole number."]}
+            )
+        return super().get_page_size(request)
+
+
+class CataloguePageNumberPagination(PageSizeMixin, PageNumberPagination):
+    """Page numbers with a total `count`, for lists where the total matters."""
 
     def paginate_queryset(self, queryset: QuerySet, request: Request, view=None):
         raw = request.query_params.get(self.page_query_param)
@@ -27,25 +42,17 @@ class CataloguePageNumberPagination(PageNumberPagination):
             and (not raw.isdigit() or int(raw) < 1)
         ):
             raise ValidationError({self.page_query_param: ["Enter a page number."]})
-        size = request.query_params.get(self.page_size_query_param)
-        if size is not None and (not size.isdigit() or int(size) < 1):
-            raise ValidationError(
-                {self.page_size_query_param: ["Enter a positive whole number."]}
-            )
         # DRF answers a page past the end with 404, which is right: it is not found.
         return super().paginate_queryset(queryset, request, view)
 
 
-class CatalogueCursorPagination(CursorPagination):
+class CatalogueCursorPagination(PageSizeMixin, CursorPagination):
     """Opaque cursors for the big lists: stable under inserts, no COUNT query.
 
     The first ordering field positions the cursor; views add the primary key as a
     tie-breaker so equal values do not repeat or vanish between pages.
     """
 
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
     ordering = ("-publication_date", "-id")
 
     def decode_cursor(self, request: Request) -> Cursor | None:
@@ -84,14 +91,6 @@ class CatalogueCursorPagination(CursorPagination):
         except (ValueError, TypeError, DjangoValidationError):
             # A well-formed cursor whose position does not fit the ordering field.
             raise self.invalid_cursor() from None
-
-    def get_page_size(self, request: Request) -> int:
-        size = request.query_params.get(self.page_size_query_param)
-        if size is not None and (not size.isdigit() or int(size) < 1):
-            raise ValidationError(
-                {self.page_size_query_param: ["Enter a positive whole number."]}
-            )
-        return super().get_page_size(request)
 
 
 class ReviewCursorPagination(CatalogueCursorPagination):

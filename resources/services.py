@@ -13,6 +13,28 @@ from resources.models import Author, Book, Review
 logger = logging.getLogger(__name__)
 
 BOOK_FIELDS = ("title", "author", "publication_date", "price", "isbn", "summary")
+AUTHOR_CONFLICT = {"name": "An author with this name and birth date already exists."}
+BOOK_CONFLICT = {
+    "non_field_errors": "A book with this ISBN, or this title by this author, "
+    "already exists."
+}
+
+
+def _save_validated(instance: Author | Book, *, conflict: dict[str, str]) -> None:
+    """Save `instance` (already `full_clean`ed) in a savepoint.
+
+    A concurrent write can take a unique value between `full_clean` and the
+    INSERT or UPDATE: the database refuses it, and that is a ValidationError saying
+    which value is taken (checked again now the other row is visible), else
+    `conflict`, never an IntegrityError (a 500).
+    """
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        instance.validate_unique()
+        instance.validate_constraints()
+        raise ValidationError(conflict) from exc
 
 
 @transaction.atomic
@@ -22,7 +44,7 @@ def author_create(
     """Create an author."""
     author = Author(name=name.strip(), birth_date=birth_date, biography=biography)
     author.full_clean()
-    author.save()
+    _save_validated(author, conflict=AUTHOR_CONFLICT)
     logger.info("author created id=%s", author.pk)
     return author
 
@@ -33,7 +55,7 @@ def author_update(*, author: Author, **fields: object) -> Author:
     for name, value in fields.items():
         setattr(author, name, value)
     author.full_clean()
-    author.save()
+    _save_validated(author, conflict=AUTHOR_CONFLICT)
     return author
 
 
@@ -68,13 +90,7 @@ def book_create(
         created_by=created_by,
     )
     book.full_clean()
-    try:
-        with transaction.atomic():
-            book.save()
-    except IntegrityError as exc:  # a concurrent insert of the same ISBN
-        raise ValidationError(
-            {"isbn": "A book with this ISBN already exists."}
-        ) from exc
+    _save_validated(book, conflict=BOOK_CONFLICT)
     logger.info("book created id=%s user=%s", book.pk, getattr(created_by, "pk", None))
     return book
 
@@ -87,7 +103,7 @@ def book_update(*, book: Book, **fields: object) -> Book:
             raise ValidationError({name: "This field cannot be changed."})
         setattr(book, name, value)
     book.full_clean()
-    book.save()
+    _save_validated(book, conflict=BOOK_CONFLICT)
     return book
 
 

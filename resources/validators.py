@@ -1,6 +1,7 @@
 """Field rules shared by the models (full_clean) and the serializers."""
 
 import re
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -15,6 +16,15 @@ def normalize_isbn(value: str) -> str:
     return _ISBN_SEPARATORS.sub("", value or "")
 
 
+def isbn13_check_digit(first12: str) -> str:
+    """The ISBN-13 check digit of twelve digits.
+
+    Weights alternate 1, 3; the check digit makes the sum a multiple of 10.
+    """
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return str((10 - total % 10) % 10)
+
+
 def validate_isbn13(value: str) -> None:
     """An ISBN-13: 13 digits (hyphens allowed) whose check digit is right."""
     digits = normalize_isbn(value)
@@ -22,11 +32,20 @@ def validate_isbn13(value: str) -> None:
         raise ValidationError(
             "Enter an ISBN-13: 13 digits, hyphens allowed.", code="invalid_isbn"
         )
-    # ISBN-13 check digit: weights alternate 1, 3; the sum is a multiple of 10.
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
-    if total % 10:
+    if digits[12] != isbn13_check_digit(digits[:12]):
         raise ValidationError(
             "This ISBN-13 has a wrong check digit.", code="isbn_checksum"
+        )
+
+
+def validate_published_after_birth(
+    *, publication_date: date | None, birth_date: date | None
+) -> None:
+    """No book appears before its author was born."""
+    if publication_date and birth_date and publication_date < birth_date:
+        raise ValidationError(
+            {"publication_date": "A book cannot appear before its author's birth."},
+            code="before_birth",
         )
 
 

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -125,6 +126,8 @@ class AuthorViewSet(CatalogueViewMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance: Author) -> None:
         services.author_delete(author=instance)
 
+    # A page of figures, as `list` answers (the schema would say one object).
+    @extend_schema(responses=AuthorStatisticsSerializer(many=True))
     @action(detail=False, methods=["get"], url_path="stats")
     def stats(self, request: Request, *args: object, **kwargs: object) -> Response:
         """Per author: book count, total and average price, average review rating."""

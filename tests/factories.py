@@ -10,6 +10,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, set_token_value
 
 from oauth_server.models import Application
+from resources.validators import isbn13_check_digit
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -88,8 +89,7 @@ class AccessTokenFactory(factory.django.DjangoModelFactory):
 def isbn13(n: int) -> str:
     """A valid ISBN-13 (978 prefix, right check digit) made from a number."""
     first12 = f"978{n:09d}"
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
-    return first12 + str((10 - total % 10) % 10)
+    return first12 + isbn13_check_digit(first12)
 
 
 class AuthorFactory(factory.django.DjangoModelFactory):

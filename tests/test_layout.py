@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # package -> top-level modules it must not import (prefix match)
 FORBIDDEN = {
+    "common": ("oauth_server", "resources", "clients", "config"),
     "oauth_server": ("resources", "clients", "config"),
     "resources": ("clients", "config"),
     "clients": (
@@ -62,7 +63,7 @@ def test_package_respects_import_rules(package):
 def test_only_settings_reads_the_environment():
     """Server code reads the environment in config/settings.py only."""
     readers = []
-    for package in ("oauth_server", "resources", "config"):
+    for package in ("common", "oauth_server", "resources", "config"):
         for path in python_files(package):
             text = path.read_text()
             if path.name in ("settings.py", "wsgi.py", "asgi.py"):

@@ -90,6 +90,7 @@ def test_deny_returns_access_denied_with_state_and_iss(signed_in, code_request):
 
     assert params == {
         "error": "access_denied",
+        "error_description": "The user or the server denied the request.",
         "state": code_request.state,
         "iss": ISSUER,
     }

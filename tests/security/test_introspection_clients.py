@@ -50,7 +50,7 @@ def test_admin_refuses_introspection_for_public_clients(admin_client):
             "allowed_origins": "",
             "allowed_scopes": "introspection",
             "algorithm": "",
-            "contacts": "[]",
+            "contacts": "",
             "is_active": "on",
         },
     )

@@ -5,22 +5,29 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from oauth_server import services
+from oauth_server import capabilities, services
+from oauth_server.management.errors import format_validation_error
 
 
 class Command(BaseCommand):
     help = "Register an OAuth application and print its client_id and secret (once)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--name", required=True)
+        parser.add_argument("--name", required=True, help="shown to users")
         parser.add_argument(
             "--client-type", required=True, choices=["confidential", "public"]
         )
         parser.add_argument(
-            "--grant-type", required=True, choices=sorted(services.GRANT_TYPES)
+            "--grant-type",
+            required=True,
+            choices=list(capabilities.APPLICATION_GRANT_TYPES),
         )
         parser.add_argument(
-            "--redirect-uri", action="append", default=[], dest="redirect_uris"
+            "--redirect-uri",
+            action="append",
+            default=[],
+            dest="redirect_uris",
+            help="authorization-code only; repeat for several",
         )
         parser.add_argument(
             "--post-logout-redirect-uri",
@@ -82,14 +89,3 @@ class Command(BaseCommand):
                     }
                 )
             )
-
-
-def format_validation_error(exc: ValidationError) -> str:
-    """One line per problem, prefixed by the field it concerns."""
-    if hasattr(exc, "error_dict"):
-        return "\n".join(
-            f"{field}: {message}"
-            for field, messages in exc.message_dict.items()
-            for message in messages
-        )
-    return "\n".join(exc.messages)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from oauth_server import services
-from oauth_server.management.commands.registerapp import format_validation_error
+from oauth_server.management.errors import format_validation_error
 from oauth_server.models import Application
 
 

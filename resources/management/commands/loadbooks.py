@@ -13,6 +13,7 @@ from django.db import transaction
 
 from resources import groups
 from resources.models import Author, Book, Review
+from resources.validators import isbn13_check_digit
 
 AUTHORS = {
     "Jane Austen": date(1775, 12, 16),
@@ -116,8 +117,7 @@ REVIEWS = [
 
 def complete_isbn13(first12: str) -> str:
     """Append the ISBN-13 check digit to twelve digits."""
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
-    return first12 + str((10 - total % 10) % 10)
+    return first12 + isbn13_check_digit(first12)
 
 
 class Command(BaseCommand):

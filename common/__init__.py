@@ -1,0 +1,1 @@
+"""Small rules both APIs share (DRF only): no project package is imported here."""
