@@ -23,16 +23,18 @@ demo: install
 # The sample client's secret, from the demo data unless CLIENT_SECRET is set.
 DEMO_WEB_SECRET = $${CLIENT_SECRET:-$$($(BIN)/python -c 'import json; print(json.load(open("var/demo.json"))["clients"]["marginalia-web"]["client_secret"])')}
 
-# The server on :8000 and the sample web client on :8001; Ctrl-C stops both.
-run: demo
+# The server on :8000 and the sample web client on :8001. Taken ports are reported
+# before the demo secrets are printed again; Ctrl-C or SIGTERM stops both servers
+# (config/launcher.py).
+run: install
+	@$(BIN)/python -m config.launcher --check
+	@$(MAKE) --no-print-directory demo
 	@echo ""
 	@echo "Authorization server: http://127.0.0.1:8000/"
 	@echo "Discovery:            http://127.0.0.1:8000/.well-known/openid-configuration"
 	@echo "Sample client:        http://127.0.0.1:8001/  (Marginalia, a third party that signs in with the server)"
 	@echo "Demo credentials and client secrets are above (and in var/demo.json)."
-	@CLIENT_SECRET="$(DEMO_WEB_SECRET)" $(BIN)/python -m clients.web runserver 127.0.0.1:8001 --noreload & \
-	client=$$!; trap 'kill $$client 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@exec env CLIENT_SECRET="$(DEMO_WEB_SECRET)" $(BIN)/python -m config.launcher
 
 # The sample web client alone, for a server already running on :8000.
 client: demo
