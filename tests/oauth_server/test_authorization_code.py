@@ -106,24 +106,27 @@ def test_anonymous_user_is_sent_to_login_first(client, code_request):
 
 @pytest.mark.parametrize("signed_in_user", [True, False])
 @pytest.mark.parametrize(
-    ("override", "error"),
+    ("override", "description"),
     [
-        ({"client_id": "no-such-client"}, "invalid_client_id"),
-        ({"client_id": None}, "invalid_request"),
-        ({"redirect_uri": "https://evil.example/callback"}, "mismatching_redirect_uri"),
+        ({"client_id": "no-such-client"}, "Invalid client_id parameter value."),
+        ({"client_id": None}, "Missing client_id parameter."),
+        (
+            {"redirect_uri": "https://evil.example/callback"},
+            "Mismatching redirect URI.",
+        ),
         (
             {"redirect_uri": "https://client.example/callback/other"},
-            "mismatching_redirect_uri",
+            "Mismatching redirect URI.",
         ),
         (
             {"redirect_uri": "https://client.example/callback?x=1"},
-            "mismatching_redirect_uri",
+            "Mismatching redirect URI.",
         ),
-        ({"redirect_uri": "javascript:alert(1)"}, "invalid_request_uri"),
+        ({"redirect_uri": "javascript:alert(1)"}, "Mismatching redirect URI."),
     ],
 )
 def test_bad_client_or_redirect_uri_shows_error_page(
-    client, user, code_request, override, error, signed_in_user
+    client, user, code_request, override, description, signed_in_user
 ):
     """Unknown clients and unregistered redirect URIs get a page, never a redirect."""
     if signed_in_user:
@@ -132,7 +135,10 @@ def test_bad_client_or_redirect_uri_shows_error_page(
     response = client.get(code_request.url(**override))
 
     assert response.status_code in (400, 401)
-    assert "cannot go on" in response.content.decode()
+    page = response.content.decode()
+    assert "cannot go on" in page
+    # RFC 6749 §4.1.2.1: the error, explained, for the developer who sent it.
+    assert f"<strong>invalid_request</strong>: {description}" in page
     assert not response.has_header("Location")
 
 

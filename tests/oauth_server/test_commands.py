@@ -39,6 +39,7 @@ def test_registerapp_prints_credentials_once_as_json():
     assert app.algorithm == "RS256"
     assert len(credentials["client_secret"]) >= 43
     assert app.client_secret.startswith("generated_secret_sha256$")
+    assert credentials["client_secret"] not in app.client_secret  # only a hash
     assert check_password(credentials["client_secret"], app.client_secret)
 
 

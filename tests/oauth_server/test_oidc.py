@@ -36,6 +36,8 @@ def test_userinfo_releases_claims_by_scope(
     assert expected <= set(claims)
     assert not absent & set(claims)
     assert claims["sub"] == str(user.pk)
+    if "email" in expected:  # nothing here verifies addresses
+        assert claims["email_verified"] is False
 
 
 def test_userinfo_without_token_is_401(client, db):
