@@ -39,6 +39,23 @@ client: demo
 	@echo "Sample client: http://127.0.0.1:8001/"
 	@CLIENT_SECRET="$(DEMO_WEB_SECRET)" $(BIN)/python -m clients.web runserver 127.0.0.1:8001
 
+# The production server: gunicorn (config/gunicorn.py) with DEBUG off, static files
+# collected first and served by WhiteNoise. Run `manage.py migrate` before it.
+# Required: SECRET_KEY, ALLOWED_HOSTS, OAUTH_ISSUER (https) and an OIDC signing key
+# (OIDC_RSA_PRIVATE_KEY, or active.pem in OIDC_KEY_DIR); see docs/production.md.
+SERVE_REQUIRED := SECRET_KEY ALLOWED_HOSTS OAUTH_ISSUER
+
+serve: install
+	@missing=""; for name in $(SERVE_REQUIRED); do \
+	  eval "value=\$${$$name:-}"; [ -n "$$value" ] || missing="$$missing $$name"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make serve: set$$missing (and an OIDC signing key: OIDC_RSA_PRIVATE_KEY or OIDC_KEY_DIR/active.pem); see docs/production.md" >&2; \
+	  exit 2; \
+	fi
+	DEBUG=false $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DEBUG=false exec $(BIN)/gunicorn --config config/gunicorn.py config.wsgi
+
 # Debian's Chromium for the browser tests; installed when missing and we are root.
 browser:
 	@test -x /usr/bin/chromium || { \

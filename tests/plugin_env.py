@@ -31,6 +31,8 @@ if PROFILE == "production":
             "TRUSTED_PROXY_COUNT": "1",
             "OIDC_RSA_PRIVATE_KEY": keys.generate_rsa_pem(),
             "VAR_DIR": tempfile.mkdtemp(prefix="bookshelf-production-test-"),
+            # Collected static files: none needed, but WhiteNoise wants the folder.
+            "STATIC_ROOT": tempfile.mkdtemp(prefix="bookshelf-production-static-"),
         }
     )
 elif PROFILE == "dev":
