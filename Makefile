@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DEBUG ?= true
 
-.PHONY: install run client serve test test-postgres lint format bench clean browser demo
+.PHONY: install run client serve serve-env test test-postgres lint format bench clean browser demo
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,12 @@ client: demo
 # (OIDC_RSA_PRIVATE_KEY, or active.pem in OIDC_KEY_DIR); see docs/production.md.
 SERVE_REQUIRED := SECRET_KEY ALLOWED_HOSTS OAUTH_ISSUER
 
-serve: install
+serve: serve-env install
+	DEBUG=false $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DEBUG=false exec $(BIN)/gunicorn --config config/gunicorn.py config.wsgi
+
+# Before installing anything: name every required variable that is missing.
+serve-env:
 	@missing=""; for name in $(SERVE_REQUIRED); do \
 	  eval "value=\$${$$name:-}"; [ -n "$$value" ] || missing="$$missing $$name"; \
 	done; \
@@ -53,8 +58,6 @@ serve: install
 	  echo "make serve: set$$missing (and an OIDC signing key: OIDC_RSA_PRIVATE_KEY or OIDC_KEY_DIR/active.pem); see docs/production.md" >&2; \
 	  exit 2; \
 	fi
-	DEBUG=false $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	DEBUG=false exec $(BIN)/gunicorn --config config/gunicorn.py config.wsgi
 
 # Debian's Chromium for the browser tests; installed when missing and we are root.
 browser:
