@@ -41,12 +41,12 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path not in HEALTH_PATHS:
+        if request.path_info not in HEALTH_PATHS:
             return self.get_response(request)
         if request.method not in ("GET", "HEAD"):
             response = JsonResponse({"error": "method_not_allowed"}, status=405)
             response["Allow"] = "GET, HEAD"
-        elif request.path == "/healthz":
+        elif request.path_info == "/healthz":
             response = JsonResponse({"status": "ok"})
         else:
             checks = health.readiness()
@@ -80,7 +80,7 @@ class RequestLogMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = rid
-            if request.path not in HEALTH_PATHS:  # probes every few seconds: noise
+            if request.path_info not in HEALTH_PATHS:  # probes every few seconds: noise
                 self.log(request, response, time.monotonic() - started)
             return response
         finally:
@@ -118,9 +118,8 @@ def _user_id(request: HttpRequest) -> int | None:
     """The signed-in or token user's id, if the request already looked it up."""
     user = getattr(request, "user", None)
     if isinstance(user, SimpleLazyObject):
-        if user._wrapped is empty:  # nothing asked for the session's user
-            return None
-        user = user._wrapped
+        # Unevaluated: nothing asked for the session's user, so we don't either.
+        user = None if user._wrapped is empty else user._wrapped
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return user.pk
