@@ -31,25 +31,35 @@ proc_name = "bookshelf"
 control_socket_disable = True
 
 _debug = os.environ.get("DEBUG", "false").lower() in ("1", "true", "yes", "on")
-if os.environ.get("LOG_FORMAT", "text" if _debug else "json") == "json":
-    logconfig_dict = {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "ops.log.RequestIdFilter"}},
-        "formatters": {"json": {"()": "ops.log.JsonFormatter"}},
-        "handlers": {
-            "console": {
-                "class": "logging.StreamHandler",
-                "formatter": "json",
-                "filters": ["request_id"],
-                "stream": "ext://sys.stderr",
-            }
+_format = os.environ.get("LOG_FORMAT", "text" if _debug else "json")
+# gunicorn's error log names the request line (`Error handling request
+# /o/authorize/?code=...`): it gets the same redaction as Django's handlers.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "ops.log.RequestIdFilter"},
+        "redact": {"()": "oauth_server.log_filters.RedactSecrets"},
+    },
+    "formatters": {
+        "json": {"()": "ops.log.JsonFormatter"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
         },
-        "loggers": {
-            "gunicorn.error": {
-                "handlers": ["console"],
-                "level": loglevel.upper(),
-                "propagate": False,
-            },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if _format == "json" else "text",
+            "filters": ["request_id", "redact"],
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        "gunicorn.error": {
+            "handlers": ["console"],
+            "level": loglevel.upper(),
+            "propagate": False,
         },
-    }
+    },
+}

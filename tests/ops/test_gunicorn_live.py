@@ -158,3 +158,23 @@ def test_each_request_logs_one_json_line(server):
         }
     ]
     assert "SplxlOBeZQQYbYS6WxSbIA" not in log.read_text()
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_gunicorn_error_log_is_redacted(monkeypatch, capsys, log_format):
+    """gunicorn's own lines (with request URIs) pass the same redaction filter."""
+    import logging.config
+    import runpy
+
+    monkeypatch.setenv("LOG_FORMAT", log_format)
+    config = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
+    logging.config.dictConfig(config["logconfig_dict"])
+
+    logging.getLogger("gunicorn.error").error(
+        "Error handling request %s", "/o/authorize/?code=SplxlOBeZQQYbYS6WxSbIA"
+    )
+
+    err = capsys.readouterr().err
+    assert "/o/authorize/?code=[redacted]" in err
+    assert "SplxlOBeZQQYbYS6WxSbIA" not in err
+    assert err.startswith("{") is (log_format == "json")
