@@ -93,6 +93,7 @@ format: install
 
 bench: install
 	$(BIN)/python -m tests.bench.token_endpoint
+	$(BIN)/python -m tests.bench.cleartokens
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -128,3 +128,25 @@ def test_probes_are_not_throttled(settings, plain_http):
     statuses = {plain_http.get("/readyz").status_code for _ in range(5)}
 
     assert statuses == {200}
+
+
+@pytest.mark.django_db
+def test_readyz_fails_when_redis_is_unreachable(plain_http):
+    """A real Redis client that cannot connect makes the cache check fail, fast."""
+    from django.test import override_settings
+
+    unreachable = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+    with override_settings(CACHES=unreachable):
+        response = plain_http.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"] == {
+        "database": "ok",
+        "cache": "failed",
+        "migrations": "ok",
+    }
