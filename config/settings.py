@@ -186,7 +186,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # WhiteNoise serves STATIC_ROOT (`collectstatic`, which `make serve` runs) with gzip
-# and Brotli variants; in development it reads the apps' static folders directly.
+# variants; in development it reads the apps' static folders directly.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
