@@ -178,3 +178,18 @@ def test_gunicorn_error_log_is_redacted(monkeypatch, capsys, log_format):
     assert "/o/authorize/?code=[redacted]" in err
     assert "SplxlOBeZQQYbYS6WxSbIA" not in err
     assert err.startswith("{") is (log_format == "json")
+
+
+def test_redoc_page_and_its_bundle(server):
+    """ReDoc's page and the bundle it loads answer under production settings."""
+    base, _ = server
+
+    page = requests.get(f"{base}/api/redoc/", headers=VIA_PROXY, timeout=5)
+    bundle = requests.get(
+        f"{base}/api/redoc/redoc.standalone.js", headers=VIA_PROXY, timeout=10
+    )
+
+    assert page.status_code == 200
+    assert "/api/redoc/redoc.standalone.js" in page.text
+    assert bundle.status_code == 200
+    assert "cdn.redoc.ly" not in bundle.text
