@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DEBUG ?= true
 
-.PHONY: install run client serve test test-postgres lint format bench clean browser demo
+.PHONY: install run client serve serve-env test test-postgres lint format bench clean browser demo
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,26 @@ client: demo
 	@echo "Sample client: http://127.0.0.1:8001/"
 	@CLIENT_SECRET="$(DEMO_WEB_SECRET)" $(BIN)/python -m clients.web runserver 127.0.0.1:8001
 
+# The production server: gunicorn (config/gunicorn.py) with DEBUG off, static files
+# collected first and served by WhiteNoise. Run `manage.py migrate` before it.
+# Required: SECRET_KEY, ALLOWED_HOSTS, OAUTH_ISSUER (https) and an OIDC signing key
+# (OIDC_RSA_PRIVATE_KEY, or active.pem in OIDC_KEY_DIR); see docs/production.md.
+SERVE_REQUIRED := SECRET_KEY ALLOWED_HOSTS OAUTH_ISSUER
+
+serve: serve-env install
+	DEBUG=false $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DEBUG=false exec $(BIN)/gunicorn --config config/gunicorn.py config.wsgi
+
+# Before installing anything: name every required variable that is missing.
+serve-env:
+	@missing=""; for name in $(SERVE_REQUIRED); do \
+	  eval "value=\$${$$name:-}"; [ -n "$$value" ] || missing="$$missing $$name"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make serve: set$$missing (and an OIDC signing key: OIDC_RSA_PRIVATE_KEY or OIDC_KEY_DIR/active.pem); see docs/production.md" >&2; \
+	  exit 2; \
+	fi
+
 # Debian's Chromium for the browser tests; installed when missing and we are root.
 browser:
 	@test -x /usr/bin/chromium || { \
@@ -75,6 +95,7 @@ format: install
 
 bench: install
 	$(BIN)/python -m tests.bench.token_endpoint
+	$(BIN)/python -m tests.bench.cleartokens
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

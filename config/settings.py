@@ -40,6 +40,9 @@ else:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off.")
+# Earlier keys, still accepted for signed values (sessions, password reset links)
+# while SECRET_KEY is rotated (docs/production.md).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 # The one public origin of this server (`https://auth.example.com`): the OAuth and
 # OIDC issuer, and the origin of every absolute URL the server writes, whatever Host
@@ -90,7 +93,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response carries X-Request-ID and gets one log line (ops/).
+    "ops.middleware.RequestLogMiddleware",
+    # Before any host, https or session handling: load balancers probe over plain
+    # http, by address, often with a Host header outside ALLOWED_HOSTS.
+    "ops.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (collected by `make serve`), compressed, before sessions and CSRF.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "oauth_server.middleware.ContentLengthMiddleware",
     "oauth_server.middleware.CanonicalOriginMiddleware",
     "oauth_server.csp.ContentSecurityPolicyMiddleware",
@@ -179,7 +189,15 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# WhiteNoise serves STATIC_ROOT (`collectstatic`, which `make serve` runs) with gzip
+# variants; in development it reads the apps' static folders directly.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -206,11 +224,16 @@ if env.str("SECURE_PROXY_SSL_HEADER", default=""):
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# /healthz and /readyz answer before SecurityMiddleware (ops.middleware), so probes
+# over plain http are never redirected; listed here too for anyone reordering it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG
+)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_NAME = "authserver_sessionid"
 CSRF_COOKIE_NAME = "authserver_csrftoken"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -462,15 +485,28 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-# Every handler redacts credentials (oauth_server/log_filters.py). Django's own
-# `django` and `django.server` loggers are configured here too, so that none keeps a
-# handler of Django's default LOGGING, which would print without the filter.
+# "json": one JSON object per line (production); "text": for people (development).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
+# Every handler redacts credentials (oauth_server/log_filters.py) and stamps the
+# request id (ops/log.py). Django's own `django` and `django.server` loggers are
+# configured here too, so that none keeps a handler of Django's default LOGGING,
+# which would print without the filters. Each request gets one line from
+# `ops.requests` (ops/middleware.py); a server error is logged once, by
+# `django.request`, with its traceback.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "oauth_server.log_filters.RedactSecrets"}},
+    "filters": {
+        "redact": {"()": "oauth_server.log_filters.RedactSecrets"},
+        "request_id": {"()": "ops.log.RequestIdFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        },
+        "json": {"()": "ops.log.JsonFormatter"},
         "access": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
@@ -480,8 +516,8 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact"],
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "redact"],
         },
         "access": {
             "class": "logging.StreamHandler",

@@ -17,22 +17,28 @@ import tempfile
 PROFILE = os.environ.get("TEST_PROFILE", "dev")
 PRODUCTION_ISSUER = "https://testserver"
 
-if PROFILE == "production":
+
+def production_environ() -> dict[str, str]:
+    """The environment of a deployment behind one TLS proxy (fresh secrets, temp dirs)."""
     from oauth_server import keys  # plain module: no Django import
 
-    os.environ.update(
-        {
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-            "OAUTH_ISSUER": PRODUCTION_ISSUER,
-            # Tests speak to Django directly, as the one TLS proxy would: they mark
-            # requests https with X-Forwarded-Proto (tests/conftest.py).
-            "TRUSTED_PROXY_COUNT": "1",
-            "OIDC_RSA_PRIVATE_KEY": keys.generate_rsa_pem(),
-            "VAR_DIR": tempfile.mkdtemp(prefix="bookshelf-production-test-"),
-        }
-    )
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        "OAUTH_ISSUER": PRODUCTION_ISSUER,
+        # Tests speak to Django directly, as the one TLS proxy would: they mark
+        # requests https with X-Forwarded-Proto (tests/conftest.py).
+        "TRUSTED_PROXY_COUNT": "1",
+        "OIDC_RSA_PRIVATE_KEY": keys.generate_rsa_pem(),
+        "VAR_DIR": tempfile.mkdtemp(prefix="bookshelf-production-test-"),
+        # Collected static files: none needed, but WhiteNoise wants the folder.
+        "STATIC_ROOT": tempfile.mkdtemp(prefix="bookshelf-production-static-"),
+    }
+
+
+if PROFILE == "production":
+    os.environ.update(production_environ())
 elif PROFILE == "dev":
     os.environ.setdefault("DEBUG", "true")
 else:

@@ -1,0 +1,220 @@
+"""`cleartokens`: what goes, what stays (as DOT's clear_expired), and in what batches."""
+
+import math
+import secrets
+import uuid
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_device_grant_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+    set_token_value,
+)
+
+from oauth_server.models import RedeemedCode
+from tests.factories import AccessTokenFactory
+
+AccessToken = get_access_token_model()
+RefreshToken = get_refresh_token_model()
+IDToken = get_id_token_model()
+Grant = get_grant_model()
+DeviceGrant = get_device_grant_model()
+
+DAY = timedelta(days=1)
+
+
+def ago(delta: timedelta):
+    return timezone.now() - delta
+
+
+def access_token(app, user, *, expires):
+    return AccessTokenFactory(application=app, user=user, expires=expires)
+
+
+def refresh_token(app, user, *, access_token=None, revoked=None):
+    token = RefreshToken(
+        application=app,
+        user=user,
+        access_token=access_token,
+        revoked=revoked,
+        token_family=uuid.uuid4(),
+    )
+    set_token_value(token, secrets.token_urlsafe(30))
+    token.save()
+    return token
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("cleartokens", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def exists(instance) -> bool:
+    return type(instance)._default_manager.filter(pk=instance.pk).exists()
+
+
+@pytest.fixture
+def rows(web_app, user):
+    """One row of every kind on each side of its expiry rule."""
+    app = web_app
+    at_expired = access_token(app, user, expires=ago(timedelta(hours=1)))
+    at_live = access_token(app, user, expires=ago(-timedelta(hours=1)))
+    # Expired access token whose refresh token is still usable: both stay.
+    at_refreshable = access_token(app, user, expires=ago(timedelta(hours=1)))
+    rt_live = refresh_token(app, user, access_token=at_refreshable)
+    # Dormant past REFRESH_TOKEN_EXPIRE_SECONDS (30 days): both go.
+    at_dormant = access_token(app, user, expires=ago(31 * DAY))
+    rt_dormant = refresh_token(app, user, access_token=at_dormant)
+    id_expired = IDToken.objects.create(application=app, user=user, expires=ago(DAY))
+    id_bound = IDToken.objects.create(application=app, user=user, expires=ago(DAY))
+    AccessToken.objects.filter(pk=at_live.pk).update(id_token=id_bound)
+    grant_fields = {"application": app, "user": user, "redirect_uri": "https://c/"}
+    device_fields = {"client_id": app.client_id, "user_code": "ABCD-EFGH"}
+    return {
+        "gone": [
+            at_expired,
+            at_dormant,
+            rt_dormant,
+            refresh_token(app, user, revoked=ago(31 * DAY)),
+            refresh_token(app, user),  # orphaned: live, access token deleted
+            id_expired,
+            Grant.objects.create(code="old", expires=ago(timedelta(1)), **grant_fields),
+            DeviceGrant.objects.create(
+                device_code="old", expires=ago(2 * DAY), **device_fields
+            ),
+            RedeemedCode.objects.create(
+                code_checksum="1" * 64,
+                application=app,
+                access_token_checksum="a" * 64,
+                expires=ago(timedelta(seconds=1)),
+            ),
+        ],
+        "kept": [
+            at_live,
+            at_refreshable,
+            rt_live,
+            # Revoked yesterday: kept to detect its replay (reuse protection).
+            refresh_token(app, user, revoked=ago(DAY)),
+            id_bound,
+            IDToken.objects.create(application=app, user=user, expires=ago(-DAY)),
+            Grant.objects.create(code="new", expires=ago(-DAY), **grant_fields),
+            # Expired an hour ago: still answers `expired_token` to a late poll.
+            DeviceGrant.objects.create(
+                device_code="recent", expires=ago(timedelta(hours=1)), **device_fields
+            ),
+            RedeemedCode.objects.create(
+                code_checksum="2" * 64,
+                application=app,
+                access_token_checksum="b" * 64,
+                expires=ago(-DAY),
+            ),
+        ],
+    }
+
+
+@pytest.mark.django_db
+def test_expired_rows_go_and_live_ones_stay(rows):
+    """Every expired kind goes; nothing still usable or still needed is touched."""
+    output = run()
+
+    assert [r for r in rows["gone"] if exists(r)] == []
+    assert [r for r in rows["kept"] if not exists(r)] == []
+    assert output.splitlines() == [
+        "refresh tokens, revoked: 1 deleted",
+        "refresh tokens, orphaned: 1 deleted",
+        "refresh tokens, expired: 1 deleted",
+        "access tokens: 2 deleted",
+        "ID tokens: 1 deleted",
+        "grants: 1 deleted",
+        "device grants: 1 deleted",
+        "redeemed codes: 1 deleted",
+    ]
+
+
+@pytest.mark.django_db
+def test_refresh_token_survives_its_access_token_expiry(rows):
+    """An expired access token bound to a live refresh token stays, so it refreshes."""
+    run()
+
+    live = RefreshToken.objects.get(pk=rows["kept"][2].pk)
+    assert live.access_token_id == rows["kept"][1].pk
+    assert live.access_token.is_expired()
+
+
+@pytest.mark.django_db
+def test_without_reuse_protection_revoked_refresh_tokens_go(
+    rows, oauth2_settings_override
+):
+    """Without replay detection, revoked refresh tokens go after the grace period."""
+    oauth2_settings_override(REFRESH_TOKEN_REUSE_PROTECTION=False)
+
+    output = run()
+
+    assert "refresh tokens, revoked: 2 deleted" in output.splitlines()
+    assert not exists(rows["kept"][3])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 7, 8, 100])
+def test_batches_cover_every_row_once(web_app, user, batch_size):
+    """Each batch deletes at most --batch-size rows, in its own statement, no COUNT."""
+    expired, kept = [], []
+    for n in range(10):
+        if n % 4 == 1:  # live rows between expired ones, across batch boundaries
+            kept.append(access_token(web_app, user, expires=ago(-DAY)))
+        else:
+            expired.append(access_token(web_app, user, expires=ago(DAY)))
+    assert len(expired) == 7
+
+    with CaptureQueriesContext(connection) as queries:
+        output = run(f"--batch-size={batch_size}")
+
+    assert "access tokens: 7 deleted" in output.splitlines()
+    assert set(AccessToken.objects.values_list("pk", flat=True)) == {t.pk for t in kept}
+    sql = [q["sql"] for q in queries.captured_queries]
+    deletes = [
+        s
+        for s in sql
+        if s.startswith("DELETE") and "oauth2_provider_accesstoken" in s.split()[2]
+    ]
+    assert len(deletes) == math.ceil(7 / batch_size)
+    assert not any("COUNT(" in s.upper() for s in sql)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("args", [["--batch-size=0"], ["--pause=-1"]])
+def test_bad_options_are_refused(args):
+    with pytest.raises(CommandError):
+        run(*args)
+
+
+@pytest.mark.django_db
+def test_same_tokens_go_as_with_dot(rows):
+    """On DOT's own tables, the rows left are the ones DOT's clear_expired leaves."""
+    from django.db import transaction
+    from oauth2_provider.models import clear_expired
+
+    def left() -> dict[str, set[int]]:
+        return {
+            model._meta.label: set(model.objects.values_list("pk", flat=True))
+            for model in (AccessToken, RefreshToken, IDToken, Grant)
+        }
+
+    savepoint = transaction.savepoint()
+    clear_expired()
+    left_by_dot = left()
+    transaction.savepoint_rollback(savepoint)
+
+    run()
+
+    assert left() == left_by_dot
