@@ -1,0 +1,1 @@
+"""Running the server in production: health endpoints and structured request logs."""
