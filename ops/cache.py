@@ -52,6 +52,16 @@ class CacheOutage:
         )
 
 
+# Client methods that answer only after a round trip to Redis; others (close,
+# make_key, ...) succeed without it and so prove nothing about the connection.
+_ROUND_TRIPS = frozenset(
+    {
+        "get", "set", "add", "get_many", "set_many", "delete", "delete_many",
+        "incr", "decr", "has_key", "touch", "ttl", "expire", "persist", "clear",
+    }
+)  # fmt: skip
+
+
 class _WatchedClient:
     """A django-redis client whose calls report success or failure to `outage`."""
 
@@ -70,7 +80,8 @@ class _WatchedClient:
             except ConnectionInterrupted as error:
                 self._outage.failed(error)
                 raise
-            self._outage.succeeded()
+            if name in _ROUND_TRIPS:
+                self._outage.succeeded()
             return result
 
         return watched

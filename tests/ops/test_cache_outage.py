@@ -63,3 +63,13 @@ def test_reachable_redis_works_and_logs_nothing(caplog):
     finally:
         cache.delete("k")
     assert outage_records(caplog) == []
+
+
+def test_calls_without_a_round_trip_do_not_end_an_outage(caplog):
+    """Closing the connection (Django does after each request) proves nothing."""
+    cache = tolerant_cache(UNREACHABLE)
+    caplog.set_level(logging.WARNING, logger="ops.cache")
+    for _ in range(3):
+        cache.get("k")
+        cache.close()
+    assert len(outage_records(caplog)) == 1

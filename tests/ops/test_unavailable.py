@@ -32,9 +32,7 @@ def failing_jwks(monkeypatch):
 def test_database_outage_is_a_json_503(db, failing_jwks, error):
     """A lost database connection answers 503 temporarily_unavailable, retry later."""
     failing_jwks(error)
-    response = Client(raise_request_exception=False).get(
-        "/o/jwks/", **REQUEST_DEFAULTS
-    )
+    response = Client(raise_request_exception=False).get("/o/jwks/", **REQUEST_DEFAULTS)
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
     assert response.json() == {
@@ -48,8 +46,6 @@ def test_database_outage_is_a_json_503(db, failing_jwks, error):
 def test_other_errors_keep_the_500_page(db, failing_jwks):
     """Any other uncaught error is still a 500."""
     failing_jwks(ValueError("a bug"))
-    response = Client(raise_request_exception=False).get(
-        "/o/jwks/", **REQUEST_DEFAULTS
-    )
+    response = Client(raise_request_exception=False).get("/o/jwks/", **REQUEST_DEFAULTS)
     assert response.status_code == 500
     assert not response["Content-Type"].startswith("application/json")
