@@ -150,9 +150,17 @@ class Cluster:
     def environment(self) -> dict[str, str]:
         """The environment of the app servers and of `manage`: production settings."""
         config = self.config
+        inherited = {
+            name: value
+            for name, value in os.environ.items()
+            # Test-run switches (Playwright's event loop needs this one) have no
+            # place in a deployment; `check --deploy` refuses it.
+            if name != "DJANGO_ALLOW_ASYNC_UNSAFE"
+        }
         return {
-            **os.environ,
+            **inherited,
             **config.environment,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DEBUG": "false",
             "SECRET_KEY": self._secret_key(),
             "ALLOWED_HOSTS": "localhost,127.0.0.1",
@@ -197,14 +205,14 @@ class Cluster:
         self.manage("collectstatic", "--noinput", "--verbosity", "0")
 
     def manage(
-        self, *args: str, capture: bool = False
+        self, *args: str, capture: bool = False, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        """Run `manage.py` with the cluster's settings; raise if it fails."""
+        """Run `manage.py` with the cluster's settings; raise if it fails (`check`)."""
         return subprocess.run(
             [PYTHON, str(REPO_DIR / "manage.py"), *args],
             env=self.environment(),
             cwd=REPO_DIR,
-            check=True,
+            check=check,
             text=True,
             capture_output=capture,
         )
