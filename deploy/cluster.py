@@ -35,6 +35,8 @@ PYTHON = sys.executable
 NGINX = "/usr/sbin/nginx"
 
 DIRECTORY = REPO_DIR / "var" / "cluster"
+# Written by collectstatic, read by nginx (`location /static/`).
+STATIC_ROOT = REPO_DIR / "staticfiles"
 PROXY_PORT = 8443
 APP_PORTS = (8101, 8102)
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bookshelf_cluster"
@@ -172,6 +174,7 @@ class Cluster:
             # Connections kept between requests; CONN_HEALTH_CHECKS tests them.
             "CONN_MAX_AGE": config.environment.get("CONN_MAX_AGE", "60"),
             "VAR_DIR": str(config.directory / "var"),
+            "STATIC_ROOT": str(STATIC_ROOT),
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -196,7 +199,7 @@ class Cluster:
                 app_ports=config.app_ports,
                 certificate=certificate,
                 certificate_key=certificate_key,
-                static_root=REPO_DIR / "staticfiles",
+                static_root=STATIC_ROOT,
                 user=user,
             )
         )

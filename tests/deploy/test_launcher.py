@@ -69,3 +69,19 @@ def test_nginx_config_names_every_path_and_both_upstreams(tmp_path, user):
     assert "$request " not in nginx.ACCESS_LOG_FORMAT
     assert "$request_uri" not in text
     assert "$args" not in text
+
+
+def test_app_servers_get_production_settings(tmp_path, monkeypatch):
+    """DEBUG off, the proxy's issuer, one trusted proxy; no test-run switches."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("DEBUG", "true")
+    monkeypatch.setenv("API_RATE_PER_USER", "7/minute")
+    config = cluster.ClusterConfig(directory=tmp_path, proxy_port=9443)
+    environment = cluster.Cluster(config).environment()
+    assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in environment
+    assert environment["DEBUG"] == "false"
+    assert environment["OAUTH_ISSUER"] == "https://localhost:9443"
+    assert environment["TRUSTED_PROXY_COUNT"] == "1"
+    assert environment["DATABASE_URL"].endswith("/bookshelf_cluster")
+    assert environment["API_RATE_PER_USER"] == "7/minute"  # passed through
+    assert environment["SECRET_KEY"] == (tmp_path / "secret_key").read_text()
