@@ -203,7 +203,14 @@ class Cluster:
                 user=user,
             )
         )
-        database_create(config.database_url)
+        if urlsplit(config.database_url).scheme not in ("postgres", "postgresql"):
+            raise ClusterError(
+                "the cluster needs PostgreSQL: DATABASE_URL=postgres://…"
+            )
+        try:
+            database_create(config.database_url)
+        except psycopg.OperationalError as error:
+            raise ClusterError(f"PostgreSQL is not reachable: {error}") from error
         self.manage("migrate", "--noinput", "--verbosity", "0")
         self.manage("collectstatic", "--noinput", "--verbosity", "0")
 
@@ -394,7 +401,10 @@ def main(argv: Sequence[str]) -> int:
         return 2
     with signals_raise():
         try:
-            print("Preparing: certificates, database, migrations, static files…")
+            print(
+                "Preparing: certificates, database, migrations, static files…",
+                flush=True,
+            )
             cluster.prepare()
             cluster.start()
             print(
@@ -421,6 +431,9 @@ def main(argv: Sequence[str]) -> int:
             return 0
         except ClusterError as error:
             print(f"make cluster: {error}", file=sys.stderr)
+            return 1
+        except subprocess.CalledProcessError as error:
+            print(f"make cluster: {' '.join(error.cmd[1:3])} failed", file=sys.stderr)
             return 1
         finally:
             cluster.stop()
