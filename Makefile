@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DEBUG ?= true
 
-.PHONY: install run client serve serve-env test test-postgres lint format bench clean browser demo
+.PHONY: install run client serve serve-env test test-postgres lint format bench clean browser demo \
+	nginx cluster cluster-manage test-cluster
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +70,31 @@ browser:
 	  else \
 	    echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
 	  fi; }
+
+# Debian's nginx for the cluster; installed when missing and we are root.
+nginx:
+	@test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
+	  else \
+	    echo "make cluster needs Debian's nginx: sudo apt-get install nginx" >&2; exit 1; \
+	  fi; }
+
+# The production topology on loopback (docs/cluster.md): nginx with TLS on
+# https://localhost:8443 in front of gunicorn on :8101 and :8102, PostgreSQL database
+# bookshelf_cluster, Redis database 2 (DATABASE_URL / REDIS_URL override them).
+# Ctrl-C stops everything it started.
+cluster: install nginx
+	$(BIN)/python -m deploy.cluster
+
+# manage.py against the cluster's database and settings: make cluster-manage ARGS="..."
+cluster-manage: install
+	$(BIN)/python -m deploy.cluster manage $(ARGS)
+
+# The cluster tests (tests/cluster/): they start their own clusters, on a test
+# database of the local PostgreSQL, Redis database 2, and private service instances.
+test-cluster: install nginx
+	$(BIN)/pytest tests/cluster -m cluster
 
 # The whole suite in the development profile, then the security properties again in
 # the production profile (DEBUG off, https issuer; see tests/plugin_env.py).

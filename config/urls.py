@@ -49,3 +49,6 @@ urlpatterns = [
     ),
     re_path(r"^api/(?P<version>v[0-9]+)/", include((api_patterns, "api"))),
 ]
+
+# A database outage is a JSON 503 (ops/unavailable.py); other errors keep the 500 page.
+handler500 = "ops.unavailable.server_error"

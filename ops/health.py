@@ -22,8 +22,15 @@ def database_ready() -> None:
 
 
 def cache_ready() -> None:
-    """The default cache answers a read (one round trip to Redis)."""
+    """The default cache answers a read (one round trip to Redis).
+
+    The Redis backend (ops/cache.py) never raises: the server keeps working without
+    it. It remembers an outage, and this probe reports it.
+    """
     cache.get("readyz-probe")
+    outage = getattr(cache, "outage", None)
+    if outage is not None and outage.down_since is not None:
+        raise ConnectionError("the cache is unreachable")
 
 
 def migrations_applied() -> None:

@@ -20,6 +20,9 @@ FORBIDDEN = {
         "oauth2_provider",
         "rest_framework",
     ),
+    # The cluster launcher starts the server as processes; it may read the
+    # plain key helpers (oauth_server.keys), not the server's Django code.
+    "deploy": ("resources", "clients", "config", "ops"),
 }
 # resources may use only the scope registry from oauth_server
 RESOURCES_ALLOWED_FROM_OAUTH_SERVER = {"oauth_server.scopes", "oauth_server"}

@@ -130,14 +130,21 @@ def test_probes_are_not_throttled(settings, plain_http):
     assert statuses == {200}
 
 
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django_redis.cache.RedisCache",
+        "ops.cache.TolerantRedisCache",  # never raises; the probe reads its outage
+    ],
+)
 @pytest.mark.django_db
-def test_readyz_fails_when_redis_is_unreachable(plain_http):
+def test_readyz_fails_when_redis_is_unreachable(plain_http, backend):
     """A real Redis client that cannot connect makes the cache check fail, fast."""
     from django.test import override_settings
 
     unreachable = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": backend,
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         }
     }
