@@ -365,10 +365,6 @@ OAUTH_SERVER = {
     ),
 }
 
-# Benchmark-only endpoints (bench/): a trivial view and an unauthenticated twin of
-# the book list. Off unless the benchmark switches them on.
-BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
-
 # --- Sign-in protection (django-axes; our hooks in oauth_server/sign_in.py) -------------
 
 AUTHENTICATION_BACKENDS = [
