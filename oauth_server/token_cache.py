@@ -15,7 +15,6 @@ put the stale token back. Every process shares the cache, so every process sees
 the revocation on its next request.
 """
 
-import logging
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
@@ -31,8 +30,6 @@ from oauth2_provider.models import (
 )
 
 from oauth_server.conf import server_settings
-
-logger = logging.getLogger(__name__)
 
 KEY = "bearer:%s"
 TOMBSTONE = "forgotten"
