@@ -1,18 +1,20 @@
 """The load generator: client processes x threads, each sending one request at a time.
 
-Every request opens its own connection (gunicorn's sync workers close each one),
-waits for the whole answer, and records its latency, status and the server's
-`X-Bench-Queries`. Standard library only, so the client costs little CPU.
+Every request opens its own connection (gunicorn's sync workers close each one)
+and waits for the whole answer; each iteration (one request, or the two of the code
+flow) records its latency, final status and the server's `X-Bench-Queries`. Standard library only, so the client costs little CPU.
 """
 
 import base64
+import hashlib
 import http.client
 import multiprocessing
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 Request = tuple[str, str, dict[str, str], bytes | None]  # method, path, headers, body
 
@@ -62,6 +64,94 @@ def scenario_requests(name: str, creds: dict) -> Callable[[int, int], Request | 
     raise ValueError(f"unknown scenario {name!r}")
 
 
+FLOW_BROKE = 1  # the status recorded when the authorize step gave no code
+Send = Callable[[Request], tuple[int, dict[str, str], int]]
+
+
+def code_flow(creds: dict) -> Callable[[int, int, Send], tuple[int, int] | None]:
+    """Authorization code + PKCE with consent on record: authorize, then token.
+
+    Signed in (the seeded session) and with consent on record, `prompt=none`: the
+    redirect carries a code at once, as for a single-page app's silent sign-in.
+    """
+    client_id, secret = creds["spa"]
+    cookie = {"Cookie": f"{creds['session_cookie']}={creds['session']}"}
+    token_headers = {**FORM, "Authorization": basic(client_id, secret)}
+    redirect_uri = "https://client.example/callback"
+
+    def flow(t: int, n: int, send: Send) -> tuple[int, int]:
+        verifier = secrets.token_urlsafe(48)
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": redirect_uri,
+                "scope": "openid books:read",
+                "state": "s",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                # Consent on record answers without a page only when the client
+                # asks for no interaction (REQUEST_APPROVAL_PROMPT is "force").
+                "prompt": "none",
+            }
+        )
+        status, headers, queries = send(("GET", f"/o/authorize/?{query}", cookie, None))
+        location = headers.get("location", "")
+        code = parse_qs(urlsplit(location).query).get("code", [None])[0]
+        if status != 302 or code is None:
+            return FLOW_BROKE, queries
+        body = form(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            }
+        )
+        status, _headers, more = send(("POST", "/o/token/", token_headers, body))
+        return status, queries + more
+
+    return flow
+
+
+def steps(name: str, creds: dict) -> Callable[[int, int, Send], tuple[int, int] | None]:
+    """One iteration of a client thread: its final status and the queries it cost."""
+    if name == "code_flow":
+        return code_flow(creds)
+    make = scenario_requests(name, creds)
+
+    def step(t: int, n: int, send: Send) -> tuple[int, int] | None:
+        request = make(t, n)
+        if request is None:
+            return None
+        status, _headers, queries = send(request)
+        return status, queries
+
+    return step
+
+
+def send_over(host: str, port: int) -> Send:
+    def send(request: Request) -> tuple[int, dict[str, str], int]:
+        method, path, headers, body = request
+        try:
+            conn = http.client.HTTPConnection(host, port, timeout=30)
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+        except OSError:
+            return 0, {}, 0  # refused or reset: an error
+        answer = {k.lower(): v for k, v in response.getheaders()}
+        return response.status, answer, int(answer.get("x-bench-queries", 0))
+
+    return send
+
+
 @dataclass
 class Samples:
     latencies: list[float] = field(default_factory=list)
@@ -69,34 +159,24 @@ class Samples:
     queries: list[int] = field(default_factory=list)
 
 
-def _thread(host, port, make, thread_index, deadline, out: Samples) -> None:
+def _thread(host, port, step, thread_index, deadline, out: Samples) -> None:
+    send = send_over(host, port)
     n = 0
     while time.perf_counter() < deadline:
-        request = make(thread_index, n)
-        if request is None:
-            return
-        method, path, headers, body = request
         start = time.perf_counter()
-        try:
-            conn = http.client.HTTPConnection(host, port, timeout=30)
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-            count = response.getheader("X-Bench-Queries")
-            conn.close()
-        except OSError:
-            status, count = 0, None  # connection refused or reset: an error
+        result = step(thread_index, n, send)
+        if result is None:
+            return
+        status, queries = result
         out.latencies.append(time.perf_counter() - start)
         out.statuses[status] = out.statuses.get(status, 0) + 1
-        if count is not None:
-            out.queries.append(int(count))
+        out.queries.append(queries)
         n += 1
 
 
 def _process(args) -> Samples:
     host, port, name, creds, first_thread, threads, start_at, seconds = args
-    make = scenario_requests(name, creds)
+    step = steps(name, creds)
     while time.time() < start_at:  # every process starts together
         time.sleep(0.001)
     deadline = time.perf_counter() + seconds
@@ -104,7 +184,7 @@ def _process(args) -> Samples:
     workers = [
         threading.Thread(
             target=_thread,
-            args=(host, port, make, first_thread + i, deadline, samples[i]),
+            args=(host, port, step, first_thread + i, deadline, samples[i]),
         )
         for i in range(threads)
     ]

@@ -9,6 +9,8 @@ database queries per request (counted by the server, bench/middleware.py).
 
 Environment (the benchmark's own, not the server's settings):
   BENCH_SECONDS (5), BENCH_WORKERS (2), BENCH_BACKENDS ("sqlite,postgres"),
+  BENCH_SCENARIOS (all: floor,token,list,list_open,introspect,userinfo,refresh,
+  code_flow; "floor" must stay in for the ratios),
   BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/bookshelf_bench),
   BENCH_REDIS_URL (redis://127.0.0.1:6379/13), BENCH_PORT (8765).
 """
@@ -38,7 +40,17 @@ DATABASE_URL = os.environ.get(
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 HOST = "127.0.0.1"
-SCENARIOS = ["floor", "token", "list", "list_open", "introspect", "userinfo", "refresh"]
+SCENARIOS = [
+    "floor",
+    "token",
+    "list",
+    "list_open",
+    "introspect",
+    "userinfo",
+    "refresh",
+    "code_flow",
+]
+SCENARIOS = os.environ.get("BENCH_SCENARIOS", ",".join(SCENARIOS)).split(",")
 CLIENTS = [1, 16]
 REFRESH_PER_RUN = 2500
 UNLIMITED = "1000000/minute"

@@ -9,6 +9,7 @@ import secrets
 import sys
 from datetime import date, timedelta
 from decimal import Decimal
+from importlib import import_module
 
 import django
 
@@ -20,7 +21,13 @@ def isbn13(n: int) -> str:
 
 
 def main(refresh_count: int) -> dict:
-    from django.contrib.auth import get_user_model
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
     from django.contrib.auth.models import Group
     from django.utils import timezone
     from oauth2_provider.models import (
@@ -29,7 +36,7 @@ def main(refresh_count: int) -> dict:
         set_token_value,
     )
 
-    from oauth_server import services
+    from oauth_server import auth_time, services
     from resources import groups
     from resources.models import Author, Book, Review
 
@@ -71,6 +78,30 @@ def main(refresh_count: int) -> dict:
 
     access_model, refresh_model = get_access_token_model(), get_refresh_token_model()
     expires = timezone.now() + timedelta(hours=2)
+
+    # The code flow: a signed-in session, and consent on record for the SPA's scopes
+    # (a live token of the application covering them, DOT's "auto" rule).
+    spa = services.application_register(
+        name="bench-spa",
+        client_type="confidential",
+        grant_type="authorization-code",
+        scope="openid books:read",
+        redirect_uris=["https://client.example/callback"],
+    )
+    consent = access_model(
+        user=user,
+        application=spa.application,
+        scope="openid books:read",
+        expires=expires,
+    )
+    set_token_value(consent, secrets.token_urlsafe(30))
+    consent.save()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[auth_time.SESSION_KEY] = auth_time.now()
+    session.create()
 
     def access_token(scope: str) -> tuple[object, str]:
         raw = secrets.token_urlsafe(30)
@@ -114,6 +145,9 @@ def main(refresh_count: int) -> dict:
             introspector.application.client_id,
             introspector.client_secret,
         ],
+        "spa": [spa.application.client_id, spa.client_secret],
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "session": session.session_key,
         "refresh_tokens": refresh_raw,
     }
 
