@@ -119,7 +119,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# gunicorn + production settings on loopback, SQLite then PostgreSQL + Redis (both
+# must be reachable; BENCH_* variables in bench/run.py); then the in-process
+# token endpoint by client-secret hasher.
 bench: install
+	DEBUG=false $(BIN)/python -m bench.run
 	$(BIN)/python -m tests.bench.token_endpoint
 	$(BIN)/python -m tests.bench.cleartokens
 

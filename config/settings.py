@@ -136,6 +136,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 }
+# Pages and OAuth flows run each request in one transaction (the sign-in lock and
+# consent rely on it). The hot JSON endpoints opt out (`non_atomic_requests`): the
+# resource API, whose writes are atomic services, and the read-only introspection
+# and userinfo; the token endpoint opens its own transaction where a grant needs one.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default under parallel requests: a transaction takes the write
@@ -149,10 +153,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests on a file too, not in memory: live-server tests then race real
     # connections with the same locking as a deployment has.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-# A kept connection is tested before a request reuses it, so a database restart
-# costs the requests in flight (a 503, ops/unavailable.py), not every later one.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Persistent connections: a new connection per request costs more than most of
+# our requests. A kept connection is tested before a request reuses it, so a
+# database restart costs the requests in flight (a 503, ops/unavailable.py), not
+# every later one.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
+    "CONN_HEALTH_CHECKS", default=True
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -381,6 +389,13 @@ OAUTH_SERVER = {
         "USER_CODE_FAILURES_PER_ADDRESS", default=50
     ),
     "user_code_lockout_seconds": env.int("USER_CODE_LOCKOUT_SECONDS", default=900),
+    # Bearer-token lookups kept in the default cache (0: off); revocation and
+    # deactivation forget them at once (oauth_server/token_cache.py). Off without
+    # Redis: a local-memory cache is per process, and another process would not
+    # hear of a revocation.
+    "bearer_cache_seconds": env.int(
+        "BEARER_CACHE_SECONDS", default=300 if REDIS_URL else 0
+    ),
 }
 
 # --- Sign-in protection (django-axes; our hooks in oauth_server/sign_in.py) -------------
@@ -437,7 +452,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "resources.filters.QueryFilterBackend",
         "resources.filters.StrictSearchFilter",
         "resources.filters.StrictOrderingFilter",
     ],

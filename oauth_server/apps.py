@@ -6,4 +6,9 @@ class OAuthServerConfig(AppConfig):
     verbose_name = "OAuth server"
 
     def ready(self) -> None:
-        from oauth_server import auth_time  # noqa: F401  connects its sign-in receiver
+        from oauth_server import (
+            auth_time,  # noqa: F401  connects its sign-in receiver
+            token_cache,
+        )
+
+        token_cache.connect_receivers()

@@ -24,6 +24,10 @@ class ServerSettings:
     user_code_failures_per_user: int = 5
     user_code_failures_per_address: int = 50
     user_code_lockout_seconds: int = 900
+    # How long a bearer-token lookup may be answered from the shared cache (0: never).
+    # Revocation, deactivation and permission changes forget entries at once; writes
+    # that bypass model signals (QuerySet.update, raw SQL) are seen within this time.
+    bearer_cache_seconds: int = 300
 
 
 @cache

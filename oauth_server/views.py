@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import TemplateView
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import (
@@ -26,6 +27,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.signals import app_authorized
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid.connect.core import exceptions as oidc_errors
@@ -360,6 +362,12 @@ class TokenView(OAuthEndpointMixin, dot_views.TokenView):
     """
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.POST.get("grant_type") == "client_credentials":
+            # Nothing one-time to lock: one INSERT, atomic on its own.
+            try:
+                return self.authorization_flow_token_response(request)
+            except errors.OAuth2Error as error:
+                return oauth_error(error)
         with transaction.atomic():
             try:
                 return self.authorization_flow_token_response(request)
@@ -367,11 +375,27 @@ class TokenView(OAuthEndpointMixin, dot_views.TokenView):
                 transaction.set_rollback(True)
                 return oauth_error(error)
 
+    @method_decorator(sensitive_post_parameters("password", "client_secret"))
+    def authorization_flow_token_response(
+        self, request: HttpRequest, *args, **kwargs
+    ) -> HttpResponse:
+        # DOT reads the token it has just stored back from the database, for its
+        # `app_authorized` signal; we pay for that read only when someone listens.
+        if app_authorized.has_listeners():
+            return super().authorization_flow_token_response(request, *args, **kwargs)
+        _url, headers, body, status = self.create_token_response(request)
+        response = HttpResponse(content=body, status=status)
+        for name, value in headers.items():
+            response[name] = value
+        return response
+
 
 class RevokeTokenView(OAuthEndpointMixin, dot_views.RevokeTokenView):
     """Token revocation (RFC 7009)."""
 
 
+# Read-only endpoints: out of ATOMIC_REQUESTS (no transaction to open and close).
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
     """RFC 7662 introspection for clients allowed the `introspection` scope.
 
@@ -467,6 +491,7 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
         return JsonResponse(data)
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class UserInfoView(JSONEndpointMixin, dot_views.UserInfoView):
     """OIDC userinfo: the access token in the Authorization header only, never cached.
 

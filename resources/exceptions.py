@@ -8,6 +8,7 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http.multipartparser import MultiPartParserError
 from oauth2_provider.www_authenticate import build_bearer_challenge
 from rest_framework.exceptions import ParseError, PermissionDenied, ValidationError
@@ -75,7 +76,15 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         # Django would have logged these as security events; keep a trace.
         logger.warning("unparseable request refused: %s", type(exc).__name__)
         exc = ParseError(f"The request cannot be parsed: {exc}")
-    response = exception_handler(exc, context)
+    in_transaction = getattr(context.get("view"), "in_transaction", True)
+    if not in_transaction and transaction.get_connection().in_atomic_block:
+        # DRF marks the innermost transaction for rollback when ATOMIC_REQUESTS is
+        # on. A read that runs outside any transaction of its own must not mark
+        # its caller's (a test's): the mark goes to a savepoint.
+        with transaction.atomic():
+            response = exception_handler(exc, context)
+    else:
+        response = exception_handler(exc, context)
     if isinstance(exc, InsufficientScope) and response is not None:
         request = context["request"]
         response["WWW-Authenticate"] = build_bearer_challenge(

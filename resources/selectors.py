@@ -8,6 +8,7 @@ from django.db.models import (
     Count,
     DecimalField,
     FloatField,
+    IntegerField,
     Max,
     Min,
     OuterRef,
@@ -16,23 +17,34 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import ExtractYear
+from django.db.models.functions import Coalesce, ExtractYear
 
 from resources.models import Author, Book, Review
 
 
 def book_list(*, author_id: int | None = None) -> QuerySet[Book]:
-    """Books with their author joined and their review count and average rating.
+    """Books with their author and creator joined, and their review count and
+    average rating.
 
-    Both annotations aggregate over the same single join to reviews, so they are
-    exact (no row multiplication).
+    The review figures are correlated subqueries, not a GROUP BY over a join to
+    reviews: the database sorts and pages the books by their index alone and
+    computes the figures for the rows it returns (each by the reviews' book index).
     """
-    # Explicit order: Django drops Meta.ordering from aggregating (GROUP BY) queries.
+    reviews = Review.objects.filter(book=OuterRef("pk")).order_by().values("book")
     books = (
-        Book.objects.select_related("author")
+        Book.objects.select_related("author", "created_by")
         .annotate(
-            review_count=Count("reviews"),
-            average_rating=Avg("reviews__rating", output_field=FloatField()),
+            review_count=Coalesce(
+                Subquery(reviews.annotate(n=Count("pk")).values("n")),
+                0,
+                output_field=IntegerField(),
+            ),
+            average_rating=Subquery(
+                reviews.annotate(v=Avg("rating", output_field=FloatField())).values(
+                    "v"
+                ),
+                output_field=FloatField(),
+            ),
         )
         .order_by("-publication_date", "-id")
     )

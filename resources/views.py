@@ -1,11 +1,13 @@
 """Viewsets of the catalogue: policy (scopes, permissions, filters, pagination) only."""
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -56,6 +58,24 @@ class CatalogueViewMixin(ConditionalRetrieveMixin):
     permission_classes = [TokenHasMethodScope, HasCataloguePermission]
     required_alternate_scopes = CATALOGUE_SCOPES
     throttle_scope = "catalogue_writes"
+
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        # Out of ATOMIC_REQUESTS; `dispatch` opens a transaction for writes only.
+        return transaction.non_atomic_requests(super().as_view(actions, **initkwargs))
+
+    def dispatch(self, request, *args, **kwargs):
+        """Reads without a transaction, each write in one.
+
+        Reads need none, and on SQLite an IMMEDIATE one would queue them behind
+        writers. A write and whatever follows it in the view commit together, or,
+        on any error (the exception handler marks the rollback), not at all.
+        """
+        self.in_transaction = request.method not in SAFE_METHODS
+        if not self.in_transaction:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            return super().dispatch(request, *args, **kwargs)
 
     def initialize_request(self, request, *args, **kwargs) -> Request:
         request = super().initialize_request(request, *args, **kwargs)

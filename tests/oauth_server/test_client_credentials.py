@@ -99,3 +99,41 @@ def test_inactive_application_cannot_get_tokens(client, machine_app):
     )
 
     assert response.status_code == 401
+
+
+def test_token_issuance_stays_within_three_queries(
+    client, machine_app, django_assert_max_num_queries
+):
+    """Issuing a client-credentials token reads the client and inserts the token:
+    no transaction around one INSERT, no re-read of the token just stored."""
+    auth = (machine_app.client_id, machine_app.cleartext_secret)
+    with django_assert_max_num_queries(3):
+        response = token_request(
+            client, {"grant_type": "client_credentials"}, auth=auth
+        )
+
+    assert response.status_code == 200, response.content
+
+
+def test_app_authorized_listeners_still_get_the_token(client, machine_app):
+    """DOT's `app_authorized` signal still fires, with the stored token, when
+    someone listens (the re-read is paid only then)."""
+    from oauth2_provider.signals import app_authorized
+
+    received = []
+
+    def listener(sender, request, token, **kwargs):
+        received.append(token)
+
+    app_authorized.connect(listener)
+    try:
+        response = token_request(
+            client,
+            {"grant_type": "client_credentials"},
+            auth=(machine_app.client_id, machine_app.cleartext_secret),
+        )
+    finally:
+        app_authorized.disconnect(listener)
+
+    assert response.status_code == 200
+    assert [t.application_id for t in received] == [machine_app.pk]

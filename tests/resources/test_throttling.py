@@ -1,10 +1,12 @@
 """Rates per user, per application and for writes; 429 with Retry-After."""
 
+import time
+
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from tests.factories import BookFactory
+from tests.factories import AccessTokenFactory, ApplicationFactory, BookFactory
 
 V1 = {"version": "v1"}
 GENEROUS = "1000/minute"
@@ -73,8 +75,108 @@ def test_write_rate_limits_writes_only(client_for, reader, rates):
 
 
 def test_throttle_history_lives_in_the_shared_cache(client_for, reader, rates):
-    """Counts are kept in the default cache (Redis in production), per user."""
+    """Counts are kept in the default cache (Redis in production), per user and
+    window."""
     rates(user="5/minute")
     client_for(reader).get(reverse("api:book-list", kwargs=V1))
 
-    assert len(cache.get(f"throttle_user_u{reader.pk}")) == 1
+    window = int(time.time() // 60)
+    assert cache.get(f"throttle_user_u{reader.pk}:{window}") == 1
+
+
+@pytest.fixture
+def machine_client(api_client_for):
+    """`machine_client(app)`: an APIClient with a client-credentials token of `app`."""
+
+    def make(app):
+        return api_client_for(AccessTokenFactory(user=None, application=app))
+
+    return make
+
+
+def test_service_token_is_not_limited_per_address(machine_client, machine_app, rates):
+    """A client-credentials token counts against its application, not the user
+    rate of the address it shares with others."""
+    rates(user="2/minute")
+    client = machine_client(machine_app)
+    url = reverse("api:book-list", kwargs=V1)
+
+    assert [client.get(url).status_code for _ in range(4)] == [200] * 4
+
+
+def test_each_service_has_its_own_budget(machine_client, rates):
+    """Two client-credentials applications on one address: separate budgets."""
+    rates(application="2/minute")
+    first, second = (
+        machine_client(
+            ApplicationFactory(
+                authorization_grant_type="client-credentials",
+                redirect_uris="",
+                post_logout_redirect_uris="",
+                allowed_scopes="books:read",
+            )
+        )
+        for _ in range(2)
+    )
+    url = reverse("api:book-list", kwargs=V1)
+
+    assert [first.get(url).status_code for _ in range(3)] == [200, 200, 429]
+    assert second.get(url).status_code == 200
+
+
+def test_user_token_counts_against_user_and_application(client_for, reader, rates):
+    """A user's token draws from the user's budget as well as its app's."""
+    rates(user="1/minute")
+    client = client_for(reader)
+    url = reverse("api:book-list", kwargs=V1)
+
+    assert [client.get(url).status_code for _ in range(2)] == [200, 429]
+
+
+@pytest.mark.parametrize(
+    ("auth", "key"),
+    [
+        ("none", "throttle_user_ip127.0.0.1"),
+        ("service", None),
+    ],
+)
+def test_user_rate_key_by_kind_of_caller(rf, machine_app, auth, key):
+    """Anonymous requests are counted per address; service tokens not at all."""
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.request import Request
+
+    from resources.throttling import UserRateThrottle
+
+    request = Request(rf.get("/", REMOTE_ADDR="127.0.0.1"))
+    request.user = AnonymousUser()
+    request.auth = (
+        AccessTokenFactory(user=None, application=machine_app)
+        if auth == "service"
+        else None
+    )
+
+    assert UserRateThrottle().get_cache_key(request, view=None) == key
+
+
+def test_one_cache_round_trip_per_check(
+    client_for, reader, rates, monkeypatch, settings
+):
+    """After a window's first request, each throttle costs one cache call."""
+    rates()
+    # Only the throttles' calls: no bearer lookups (on by default with Redis).
+    settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "bearer_cache_seconds": 0}
+    client = client_for(reader)
+    url = reverse("api:book-list", kwargs=V1)
+    client.get(url)  # the window's counters now exist
+    calls = []
+    for name in ("get", "set", "add", "incr", "get_many", "set_many"):
+        real = getattr(cache, name)
+
+        def spy(*args, _name=name, _real=real, **kwargs):
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(cache, name, spy)
+
+    assert client.get(url).status_code == 200
+    assert calls == ["incr", "incr"]  # application, user

@@ -1,0 +1,1 @@
+"""`make bench`: the server under load with gunicorn and production settings."""

@@ -1,0 +1,227 @@
+"""`make bench`: gunicorn with production settings on loopback, under load.
+
+For each database (SQLite; PostgreSQL + Redis), a fresh database is migrated and
+seeded, gunicorn serves it (2 sync workers, DEBUG off, http on loopback with
+SECURE_SSL_REDIRECT off: the benchmark only), and each scenario runs at 1 and 16
+concurrent clients for BENCH_SECONDS. Prints a table and writes bench/results.json:
+req/s, p50, p99, errors, the ratio to the floor measured in the same run, and
+database queries per request (counted by the server, bench/middleware.py).
+
+Environment (the benchmark's own, not the server's settings):
+  BENCH_SECONDS (5), BENCH_WORKERS (2), BENCH_BACKENDS ("sqlite,postgres"),
+  BENCH_SCENARIOS (all: floor,token,list,list_open,introspect,userinfo,refresh,
+  code_flow; "floor" must stay in for the ratios),
+  BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/bookshelf_bench),
+  BENCH_REDIS_URL (redis://127.0.0.1:6379/13), BENCH_PORT (8765).
+"""
+
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from bench import load
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgres").split(",")
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bookshelf_bench"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+HOST = "127.0.0.1"
+SCENARIOS = [
+    "floor",
+    "token",
+    "list",
+    "list_open",
+    "introspect",
+    "userinfo",
+    "refresh",
+    "code_flow",
+]
+SCENARIOS = os.environ.get("BENCH_SCENARIOS", ",".join(SCENARIOS)).split(",")
+CLIENTS = [1, 16]
+REFRESH_PER_RUN = 2500
+UNLIMITED = "1000000/minute"
+
+
+def server_env(backend: str) -> dict[str, str]:
+    from oauth_server.keys import generate_rsa_pem
+
+    var_dir = ROOT / "var" / "bench" / backend
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-" + "x" * 50,
+        "ALLOWED_HOSTS": HOST,
+        "OAUTH_ISSUER": "https://bench.example",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "OIDC_RSA_PRIVATE_KEY": generate_rsa_pem(),
+        "LOG_LEVEL": "WARNING",
+        "VAR_DIR": str(var_dir),
+        "API_RATE_PER_APPLICATION": UNLIMITED,
+        "API_RATE_PER_USER": UNLIMITED,
+    }
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        env.pop(name, None)
+    if backend == "postgres":
+        env["DATABASE_URL"] = DATABASE_URL
+        env["REDIS_URL"] = REDIS_URL
+    return env
+
+
+def reset_database(backend: str, env: dict[str, str]) -> None:
+    """A fresh database: a new SQLite file, or the bench PostgreSQL database and
+    Redis db dropped and made again."""
+    shutil.rmtree(env["VAR_DIR"], ignore_errors=True)
+    Path(env["VAR_DIR"]).mkdir(parents=True)
+    if backend != "postgres":
+        return
+    import psycopg
+    import redis
+
+    parts = urlsplit(DATABASE_URL)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [PYTHON, *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"failed: {' '.join(args)}")
+    return done.stdout
+
+
+def start_server(env: dict[str, str]) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [
+            str(Path(PYTHON).parent / "gunicorn"),
+            "config.wsgi:application",
+            f"--workers={WORKERS}",
+            f"--bind={HOST}:{PORT}",
+            "--log-level=warning",
+            "--timeout=60",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{PORT}/bench/floor/") as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("gunicorn did not answer within 30 s")
+
+
+def worker_rss_mb(master: int) -> list[float]:
+    """Resident memory of each gunicorn worker (children of the master)."""
+    sizes = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines()
+            )
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(master):
+            sizes.append(int(fields["VmRSS"].split()[0]) / 1024)
+    return sorted(sizes)
+
+
+def run_backend(backend: str) -> dict:
+    env = server_env(backend)
+    reset_database(backend, env)
+    manage(env, "manage.py", "migrate", "--noinput")
+    creds = json.loads(
+        manage(env, "-m", "bench.seed", str(REFRESH_PER_RUN * len(CLIENTS)))
+    )
+    refresh = creds.pop("refresh_tokens")
+    server = start_server(env)
+    rows = []
+    try:
+        for index, clients in enumerate(CLIENTS):
+            mine = refresh[index * REFRESH_PER_RUN : (index + 1) * REFRESH_PER_RUN]
+            size = len(mine) // clients
+            creds["refresh_slices"] = [
+                mine[i * size : (i + 1) * size] for i in range(clients)
+            ]
+            for name in SCENARIOS:
+                row = load.run(HOST, PORT, name, creds, clients, SECONDS)
+                rows.append({"backend": backend, **row})
+                print(
+                    f"  {backend:8} {name:10} c={clients:<2} {row['rps']:8.1f} req/s "
+                    f"errors={row['errors']}",
+                    file=sys.stderr,
+                )
+        memory = worker_rss_mb(server.pid)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    floors = {r["clients"]: r["rps"] for r in rows if r["scenario"] == "floor"}
+    for row in rows:
+        floor = floors.get(row["clients"])
+        row["ratio_to_floor"] = row["rps"] / floor if floor else None
+    return {"backend": backend, "rows": rows, "worker_rss_mb": memory}
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        f"{'backend':9}{'scenario':11}{'clients':>8}{'req/s':>9}{'p50 ms':>9}"
+        f"{'p99 ms':>9}{'errors':>8}{'x floor':>9}{'queries':>9}"
+    ]
+    for result in results:
+        for r in result["rows"]:
+            queries = r["queries_per_request"]
+            ratio = r["ratio_to_floor"]
+            lines.append(
+                f"{r['backend']:9}{r['scenario']:11}{r['clients']:>8}{r['rps']:>9.1f}"
+                f"{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['errors']:>8}"
+                f"{(f'{ratio:.2f}' if ratio is not None else '-'):>9}"
+                f"{(f'{queries:.2f}' if queries is not None else '-'):>9}"
+            )
+        rss = ", ".join(f"{mb:.0f}" for mb in result["worker_rss_mb"])
+        lines.append(f"{result['backend']}: worker RSS after the run (MB): {rss}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    results = [run_backend(backend) for backend in BACKENDS]
+    machine = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "seconds_per_scenario": SECONDS,
+        "gunicorn_workers": WORKERS,
+    }
+    out = ROOT / "bench" / "results.json"
+    out.write_text(json.dumps({"machine": machine, "results": results}, indent=2))
+    print(table(results))
+    print(f"machine: {machine}\nwritten: {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

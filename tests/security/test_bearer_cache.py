@@ -1,0 +1,162 @@
+"""Bearer lookups answered from the shared cache are never staler than the database.
+
+With the cache warm (the token checked at least once), each way a token stops being
+valid is followed by a refused request on the very next call: revocation through the
+endpoint or the admin, deactivation of the user or the application, a lost group.
+"""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.urls import reverse
+from oauth2_provider.models import get_access_token_model
+
+from oauth_server import services
+from oauth_server.token_cache import KEY
+from oauth_server.tokens import checksum
+from resources import groups
+from tests.factories import BookFactory
+from tests.oauth_server.flows import form_post, sign_in
+
+BOOKS = reverse("api:book-list", kwargs={"version": "v1"})
+USERINFO = reverse("oauth2_provider:user-info")
+
+
+@pytest.fixture(autouse=True)
+def bearer_cache_on(settings):
+    """The cache as production runs it (REDIS_URL set); locmem is one process here."""
+    settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "bearer_cache_seconds": 300}
+
+
+@pytest.fixture
+def tokens(client, reader, web_app):
+    return sign_in(client, reader, web_app, scope="openid profile books:read")
+
+
+@pytest.fixture
+def warm(api_client_for, tokens):
+    """An API client whose token is already in the cache."""
+    api = api_client_for(tokens["access_token"])
+    assert api.get(BOOKS).status_code == 200
+    assert cache.get(KEY % checksum(tokens["access_token"])) is not None
+    return api
+
+
+def revoke_at_endpoint(client, tokens, reader, web_app, admin_client):
+    response = form_post(
+        client,
+        reverse("oauth2_provider:revoke-token"),
+        {"token": tokens["access_token"]},
+        auth=(web_app.client_id, web_app.cleartext_secret),
+    )
+    assert response.status_code == 200
+
+
+def revoke_refresh_token_at_endpoint(client, tokens, reader, web_app, admin_client):
+    response = form_post(
+        client,
+        reverse("oauth2_provider:revoke-token"),
+        {"token": tokens["refresh_token"], "token_type_hint": "refresh_token"},
+        auth=(web_app.client_id, web_app.cleartext_secret),
+    )
+    assert response.status_code == 200
+
+
+def revoke_with_admin_action(client, tokens, reader, web_app, admin_client):
+    token = get_access_token_model().objects.get(
+        token_checksum=checksum(tokens["access_token"])
+    )
+    url = reverse("admin:oauth2_provider_accesstoken_changelist")
+    data = {"action": "revoke_tokens", "_selected_action": [token.pk]}
+    assert admin_client.post(url, data).status_code == 302
+
+
+def deactivate_app_with_admin_action(client, tokens, reader, web_app, admin_client):
+    url = reverse("admin:oauth_server_application_changelist")
+    data = {"action": "deactivate", "_selected_action": [web_app.pk]}
+    assert admin_client.post(url, data).status_code == 302
+
+
+def deactivate_app_flag_only(client, tokens, reader, web_app, admin_client):
+    web_app.is_active = False  # the change form: the flag, no revocation
+    web_app.save()
+
+
+def deactivate_app_with_service(client, tokens, reader, web_app, admin_client):
+    services.application_deactivate(client_id=web_app.client_id)
+
+
+def deactivate_user(client, tokens, reader, web_app, admin_client):
+    reader.is_active = False
+    reader.save()
+
+
+REASONS = [
+    revoke_at_endpoint,
+    revoke_refresh_token_at_endpoint,
+    revoke_with_admin_action,
+    deactivate_app_with_admin_action,
+    deactivate_app_flag_only,
+    deactivate_app_with_service,
+    deactivate_user,
+]
+
+
+@pytest.mark.parametrize("kill", REASONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("url", [BOOKS, USERINFO], ids=["api", "userinfo"])
+def test_dead_token_is_refused_on_the_next_request(
+    client, admin_client, tokens, reader, web_app, warm, kill, url
+):
+    """With the token cached, the first request after its death is a 401."""
+    assert warm.get(url).status_code == 200  # a cache hit
+
+    kill(client, tokens, reader, web_app, admin_client)
+
+    response = warm.get(url)
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+def test_lost_permission_is_seen_on_the_next_request(warm, reader):
+    """Leaving the readers group takes effect at once, cache or not."""
+    reader.groups.remove(Group.objects.get(name=groups.READERS))
+
+    assert warm.get(BOOKS).status_code == 403
+
+
+def test_lost_group_permission_is_seen_on_the_next_request(warm, reader):
+    """A permission taken from the user's group takes effect at once."""
+    Group.objects.get(name=groups.READERS).permissions.clear()
+
+    assert warm.get(BOOKS).status_code == 403
+
+
+def test_a_cache_hit_asks_the_database_nothing_for_the_token(
+    warm, django_assert_num_queries
+):
+    """Warm: token, application, user and permissions come from the cache."""
+    BookFactory.create_batch(5)
+    with django_assert_num_queries(1):  # the page of books
+        assert warm.get(BOOKS).status_code == 200
+
+
+def test_a_cache_miss_costs_one_query_for_the_token(
+    api_client_for, tokens, django_assert_max_num_queries
+):
+    """Cold: one query for token, application and user; then permissions, books."""
+    api = api_client_for(tokens["access_token"])
+    with django_assert_max_num_queries(4):  # token, 2 x permissions, books
+        assert api.get(BOOKS).status_code == 200
+
+
+def test_off_means_the_database_every_time(
+    settings, api_client_for, tokens, django_assert_num_queries
+):
+    """bearer_cache_seconds = 0 (the default without Redis) keeps nothing."""
+    settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "bearer_cache_seconds": 0}
+    api = api_client_for(tokens["access_token"])
+    api.get(BOOKS)
+
+    assert cache.get(KEY % checksum(tokens["access_token"])) is None
+    with django_assert_num_queries(4):
+        assert api.get(BOOKS).status_code == 200
