@@ -216,7 +216,11 @@ class AuthorizationView(dot_views.AuthorizationView):
     def render_to_response(self, context, **response_kwargs):
         # DOT's get() reached the consent page (REQUEST_APPROVAL_PROMPT "force"):
         # skip it when consent is on record, never show it for prompt=none.
-        if "form" in context and not self.prompt.consent_page:
+        if (
+            self.request.method == "GET"
+            and "form" in context
+            and not self.prompt.consent_page
+        ):
             if self.consent_on_record:
                 return self.approve_on_record()
             if self.prompt.silent:

@@ -132,9 +132,7 @@ def test_connected_apps_list_one_entry_per_application(
     for _ in range(18):
         AccessTokenFactory(user=user, application=web_app, scope="books:read")
     AccessTokenFactory(user=user, application=other, scope="books:write")
-    personal_tokens.personal_token_create(
-        user=user, name="script", scope="books:read"
-    )
+    personal_tokens.personal_token_create(user=user, name="script", scope="books:read")
     AccessTokenFactory(user=UserFactory(username="carol"), application=web_app)
 
     with django_assert_max_num_queries(8):  # session, user, 4 reads
