@@ -1,6 +1,7 @@
 """The registered application (OAuth client), swapped in for DOT's own model."""
 
 import ipaddress
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -268,3 +269,46 @@ class AuthTime(models.Model):
 
     def __str__(self) -> str:
         return f"signed in at {self.authenticated_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Consent(models.Model):
+    """What a user allowed an application, remembered so they are not asked again.
+
+    One row per user and application: the union of the scopes they allowed and when
+    they last allowed more. A request for the same or fewer scopes skips the consent
+    page; a request for more shows only what is new; removing the application's
+    access deletes the row (and every token and code the application holds for the
+    user).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents"
+    )
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="consents",
+    )
+    scope = models.TextField(help_text="Space-separated scopes the user allowed.")
+    granted = models.DateTimeField(
+        auto_now=True, help_text="When the user last allowed more."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-granted", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "application"], name="consent_one_per_user_and_app"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} allowed {self.application}: {self.scope}"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scope.split()
+
+    def covers(self, requested: Iterable[str]) -> bool:
+        return set(requested) <= set(self.scope_list)

@@ -1,4 +1,5 @@
-"""Writes on registered applications, shared by management commands and tests."""
+"""Writes on registered applications and users' consents, shared by views, commands
+and tests."""
 
 import json
 import logging
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -20,7 +22,7 @@ from oauth2_provider.models import (
 )
 
 from oauth_server import capabilities, demo, scopes
-from oauth_server.models import Application
+from oauth_server.models import Application, Consent
 
 logger = logging.getLogger(__name__)
 
@@ -155,3 +157,39 @@ def demo_load(*, path: Path) -> dict:
     path.write_text(json.dumps(state, indent=2))
     path.chmod(0o600)
     return state
+
+
+@transaction.atomic
+def consent_remember(
+    *, user: AbstractBaseUser, application: Application, scopes: Sequence[str]
+) -> Consent:
+    """Record that `user` allowed `application` these scopes, adding to earlier ones.
+
+    Writes only when something is new; the row is locked so two tabs allowing at
+    once both end up in it.
+    """
+    consent, created = Consent.objects.select_for_update().get_or_create(
+        user=user, application=application, defaults={"scope": " ".join(scopes)}
+    )
+    if not created and not consent.covers(scopes):
+        consent.scope = " ".join(dict.fromkeys([*consent.scope_list, *scopes]))
+        consent.save(update_fields=["scope", "granted"])
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, user: AbstractBaseUser, application: Application) -> int:
+    """Remove `application`'s access for `user`: forget the consent, revoke every
+    token and unused code it holds for them. Returns how many tokens went."""
+    Consent.objects.filter(user=user, application=application).delete()
+    get_refresh_token_model().objects.filter(
+        user=user, application=application
+    ).delete()
+    revoked, _ = (
+        get_access_token_model()
+        .objects.filter(user=user, application=application)
+        .delete()
+    )
+    get_grant_model().objects.filter(user=user, application=application).delete()
+    logger.info("access removed client_id=%s user=%s", application.client_id, user.pk)
+    return revoked

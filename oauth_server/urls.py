@@ -7,7 +7,7 @@ Mounted at the site root so the issuer is the bare origin: discovery documents l
 from django.urls import path
 from oauth2_provider import views as dot_views
 
-from oauth_server import device_views, views
+from oauth_server import account_views, device_views, views
 
 app_name = "oauth2_provider"
 
@@ -56,12 +56,12 @@ urlpatterns = [
     ),
     path(
         "o/authorized-apps/",
-        dot_views.AuthorizedTokensListView.as_view(),
-        name="authorized-token-list",
+        account_views.ConnectedAppsView.as_view(),
+        name="connected-apps",
     ),
     path(
-        "o/authorized-apps/<int:pk>/delete/",
-        dot_views.AuthorizedTokenDeleteView.as_view(),
-        name="authorized-token-delete",
+        "o/authorized-apps/<int:pk>/remove/",
+        account_views.RemoveAccessView.as_view(),
+        name="connected-app-remove",
     ),
 ]

@@ -32,7 +32,14 @@ from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid.connect.core import exceptions as oidc_errors
 
-from oauth_server import auth_time, capabilities, prompts, scopes, selectors
+from oauth_server import (
+    auth_time,
+    capabilities,
+    prompts,
+    scopes,
+    selectors,
+    services,
+)
 from oauth_server.http import (
     CLIENT_AUTH_CHALLENGE,
     TOKEN_IN_HEADER,
@@ -83,8 +90,11 @@ class AuthorizationView(dot_views.AuthorizationView):
       step, for signed-in and anonymous users alike (`answer_prompt`); DOT raises a
       500 on prompt=none and redirects a signed-in user straight back from the login
       page on prompt=login.
-    - Whether the consent page may be skipped is `selectors.consent_exists`, for
-      prompt=none and for DOT's own shortcuts alike; prompt=consent always shows it.
+    - Consent is remembered (`services.consent_remember` when the user allows):
+      whether the consent page may be skipped is `selectors.consent_exists`, for
+      prompt=none, for a request within what the user already allowed, and for DOT's
+      own shortcuts alike; prompt=consent always shows it. A request for more
+      shows only the scopes that are new.
     """
 
     template_name = "oauth_server/authorize.html"
@@ -206,15 +216,21 @@ class AuthorizationView(dot_views.AuthorizationView):
         )
 
     def render_to_response(self, context, **response_kwargs):
-        if self.prompt.silent and "form" in context:
-            # DOT's get() reached the consent page; prompt=none never shows it.
-            return self.approve_silently()
+        # DOT's get() reached the consent page (REQUEST_APPROVAL_PROMPT "force"):
+        # skip it when consent is on record, never show it for prompt=none.
+        if (
+            self.request.method == "GET"
+            and "form" in context
+            and not self.prompt.consent_page
+        ):
+            if self.consent_on_record:
+                return self.approve_on_record()
+            if self.prompt.silent:
+                return self.refuse(oidc_errors.ConsentRequired())
         return super().render_to_response(context, **response_kwargs)
 
-    def approve_silently(self) -> HttpResponse:
-        """prompt=none: a code if consent is on record, else consent_required."""
-        if not self.consent_on_record:
-            return self.refuse(oidc_errors.ConsentRequired())
+    def approve_on_record(self) -> HttpResponse:
+        """A code without the consent page: the user allowed this before."""
         # The consent form, submitted as if the user had pressed Allow: DOT's own
         # path from the request to a code, resource indicators and all.
         initial = {k: v for k, v in self.get_initial().items() if v is not None}
@@ -230,6 +246,12 @@ class AuthorizationView(dot_views.AuthorizationView):
             # DOT approves skip_authorization applications (and approval_prompt=auto)
             # while it handles the GET; the page is ours to skip or not.
             raise ConsentPageRequired
+        if allow and request.method == "POST":
+            services.consent_remember(
+                user=request.user,
+                application=Application.objects.get(client_id=credentials["client_id"]),
+                scopes=scopes.split(),
+            )
         # Always set, so a `session_auth_time` query parameter can never stand in.
         credentials = {
             **credentials,
@@ -246,10 +268,23 @@ class AuthorizationView(dot_views.AuthorizationView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         requested = kwargs.get("scopes") or []
-        context["scope_items"] = [
+        application = kwargs.get("application")
+        granted = (
+            set(
+                selectors.granted_scopes(
+                    user=self.request.user, application=application
+                )
+            )
+            if application and self.request.user.is_authenticated
+            else set()
+        )
+        items = [
             {"name": name, "description": scopes.SCOPES.get(name, name)}
             for name in requested
         ]
+        # Incremental consent: ask about what is new, mention what stays.
+        context["scope_items"] = [i for i in items if i["name"] not in granted]
+        context["granted_items"] = [i for i in items if i["name"] in granted]
         return context
 
 

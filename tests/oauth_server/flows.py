@@ -54,8 +54,15 @@ def query_of(location: str) -> dict[str, str]:
 def authorize(
     client: Client, request: CodeRequest, *, allow: bool = True
 ) -> dict[str, str]:
-    """GET the consent page, POST the decision; return the redirect's parameters."""
+    """GET the consent page, POST the decision; return the redirect's parameters.
+
+    When the user allowed these scopes before (remembered consent) there is no
+    page: the GET comes straight back with a code, and that is the answer.
+    """
     page = client.get(request.url())
+    if allow and page.status_code == 302:
+        assert page["Location"].startswith(request.redirect_uri), page["Location"]
+        return query_of(page["Location"])
     assert page.status_code == 200, page.content[:500]
     form = {**request.params(), "allow": "Authorize"} if allow else request.params()
     response = client.post(reverse("oauth2_provider:authorize"), form)

@@ -6,14 +6,13 @@ session's user signed in.
 """
 
 import json
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from jwcrypto import jwk, jwt
 
-from oauth_server import auth_time
+from oauth_server import auth_time, services
 from oauth_server.views import AuthorizationView
 from tests.factories import AccessTokenFactory, ApplicationFactory
 from tests.oauth_server.flows import (
@@ -57,9 +56,9 @@ def sign_in(client, user, *, seconds_ago: int | None = 0) -> int | None:
     return signed_in_at
 
 
-def consent_given(user, app, scope: str = OIDC_SCOPE, **kwargs) -> None:
-    """A live token of `app` for `user`: consent on record under DOT's rules."""
-    AccessTokenFactory(user=user, application=app, scope=scope, **kwargs)
+def consent_given(user, app, scope: str = OIDC_SCOPE) -> None:
+    """`user` allowed `app` these scopes before: consent on record."""
+    services.consent_remember(user=user, application=app, scopes=scope.split())
 
 
 def redirect_params(response) -> dict[str, str]:
@@ -114,7 +113,7 @@ SILENT_CASES = {
     "signed_in_without_consent": (0, None, None, "consent_required"),
     "signed_in_with_consent": (0, "all", None, "code"),
     "consent_for_fewer_scopes": (0, "fewer", None, "consent_required"),
-    "consent_expired": (0, "expired", None, "consent_required"),
+    "consent_removed": (0, "removed", None, "consent_required"),
     "consent_of_another_app": (0, "other-app", None, "consent_required"),
     "fresh_enough_for_max_age": (30, "all", "60", "code"),
     "stale_for_max_age": (120, "all", "60", "login_required"),
@@ -132,10 +131,9 @@ def set_up(client, user, app, scope: str, session, consent) -> None:
         consent_given(user, app, scope=scope)
     elif consent == "fewer":
         consent_given(user, app, scope="openid")
-    elif consent == "expired":
-        consent_given(
-            user, app, scope=scope, expires=timezone.now() - timedelta(seconds=1)
-        )
+    elif consent == "removed":  # allowed, then removed under Connected applications
+        consent_given(user, app, scope=scope)
+        services.consent_withdraw(user=user, application=app)
     elif consent == "other-app":
         consent_given(user, ApplicationFactory(name="Other"), scope=scope)
 
@@ -474,15 +472,18 @@ def test_prompt_consent_always_shows_the_consent_page(
     assert b"authorizationForm" in response.content
 
 
-def test_normal_requests_still_ask_for_consent_every_time(client, user, app):
-    """Consent on record skips the page only for prompt=none (REQUEST_APPROVAL_PROMPT)."""
+def test_a_live_token_is_not_consent(client, user, app):
+    """Only a remembered consent skips the page: a token (from a grant the user has
+    since removed, say) does not stand in for it."""
     sign_in(client, user)
-    consent_given(user, app)
+    AccessTokenFactory(user=user, application=app, scope=OIDC_SCOPE)
 
     response = client.get(code_request(app).url())
+    silent = client.get(code_request(app).url(prompt="none"))
 
     assert response.status_code == 200
     assert b"authorizationForm" in response.content
+    assert redirect_params(silent)["error"] == "consent_required"
 
 
 def test_consent_page_is_neither_stored_nor_framed(client, user, app):
