@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oauth_server', '0004_auth_time'),
+        ('oauth_server', '0005_token_expiry_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
