@@ -71,7 +71,7 @@ Send = Callable[[Request], tuple[int, dict[str, str], int]]
 def code_flow(creds: dict) -> Callable[[int, int, Send], tuple[int, int] | None]:
     """Authorization code + PKCE with consent on record: authorize, then token.
 
-    Signed in (the seeded session) and with consent on record, `prompt=none`: the
+    Signed in (the seeded session) and with remembered consent, `prompt=none`: the
     redirect carries a code at once, as for a single-page app's silent sign-in.
     """
     client_id, secret = creds["spa"]

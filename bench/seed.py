@@ -80,7 +80,7 @@ def main(refresh_count: int) -> dict:
     expires = timezone.now() + timedelta(hours=2)
 
     # The code flow: a signed-in session, and consent on record for the SPA's scopes
-    # (a live token of the application covering them, DOT's "auto" rule).
+    # (remembered consent, as after the person once pressed Allow).
     spa = services.application_register(
         name="bench-spa",
         client_type="confidential",
@@ -88,14 +88,9 @@ def main(refresh_count: int) -> dict:
         scope="openid books:read",
         redirect_uris=["https://client.example/callback"],
     )
-    consent = access_model(
-        user=user,
-        application=spa.application,
-        scope="openid books:read",
-        expires=expires,
+    services.consent_remember(
+        user=user, application=spa.application, scopes=["openid", "books:read"]
     )
-    set_token_value(consent, secrets.token_urlsafe(30))
-    consent.save()
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
