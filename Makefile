@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export DEBUG ?= true
 
 .PHONY: install run client serve serve-env test test-postgres lint format bench clean browser demo \
-	nginx cluster cluster-manage test-cluster
+	nginx nss-tools cluster cluster-manage test-cluster
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,16 @@ nginx:
 	    echo "make cluster needs Debian's nginx: sudo apt-get install nginx" >&2; exit 1; \
 	  fi; }
 
+# certutil, to give the browser test of the cluster its own trust store with the
+# cluster's CA (Debian's libnss3-tools).
+nss-tools:
+	@command -v certutil >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnss3-tools; \
+	  else \
+	    echo "The cluster's browser test needs certutil: sudo apt-get install libnss3-tools" >&2; exit 1; \
+	  fi; }
+
 # The production topology on loopback (docs/cluster.md): nginx with TLS on
 # https://localhost:8443 in front of gunicorn on :8101 and :8102, PostgreSQL database
 # bookshelf_cluster, Redis database 2 (DATABASE_URL / REDIS_URL override them).
@@ -93,7 +103,7 @@ cluster-manage: install
 
 # The cluster tests (tests/cluster/): they start their own clusters, on a test
 # database of the local PostgreSQL, Redis database 2, and private service instances.
-test-cluster: install nginx
+test-cluster: install nginx browser nss-tools
 	$(BIN)/pytest tests/cluster -m cluster
 
 # The whole suite in the development profile, then the security properties again in
