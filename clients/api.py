@@ -40,6 +40,12 @@ class BooksAPI:
         """One book with its rating summary."""
         return self._call("GET", f"{API_PATH}/books/{int(book_id)}/")
 
+    def list_reviews(self, book_id: int, **params: str) -> dict[str, Any]:
+        """One page of a book's reviews, newest first: `{"next", "previous", "results"}`."""
+        return self._call(
+            "GET", f"{API_PATH}/books/{int(book_id)}/reviews/", params=params
+        )
+
     def stats(self) -> dict[str, Any]:
         """Catalogue statistics, with a per-year breakdown."""
         return self._call("GET", f"{API_PATH}/stats/")

@@ -48,6 +48,7 @@ class WebConfig(ClientConfig):
     secret_key: str = field(default="", repr=False)
     var_dir: Path = REPO_DIR / "var" / "client"
     debug: bool = False
+    currency: str = "EUR"  # ISO 4217 code of the catalogue's prices
 
     @property
     def origin(self) -> str:
@@ -89,6 +90,7 @@ def web_config() -> WebConfig:
         secret_key=_env("CLIENT_SECRET_KEY"),
         var_dir=var_dir,
         debug=_env("CLIENT_DEBUG", "false").lower() in {"1", "true", "yes", "on"},
+        currency=_env("CLIENT_CURRENCY", "EUR").upper(),
     )
 
 

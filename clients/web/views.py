@@ -244,9 +244,10 @@ def local_query(api_url: str | None) -> str | None:
 @require_GET
 @signed_in
 def book(request: HttpRequest, book_id: int) -> HttpResponse:
-    """One book and the review form."""
+    """One book, its latest reviews and the review form."""
     data = keeper(request).call(lambda token: books_api(token).get_book(book_id))
-    return page(request, "web/book.html", {"book": data})
+    reviews = keeper(request).call(lambda token: books_api(token).list_reviews(book_id))
+    return page(request, "web/book.html", {"book": data, "reviews": reviews["results"]})
 
 
 @require_GET

@@ -89,6 +89,10 @@ def test_sign_in_shows_profile_books_and_stats(
     assert home.url == f"{web_client.url}/"
     assert "Welcome, Ada Lovelace" in home.text
     assert "alice@example.com" in home.text  # from the userinfo endpoint
+    # In words, not raw claims: labels, and the unverified address said so.
+    assert "<dt>Email</dt>" in home.text
+    assert "(not verified by Bookshelf)" in home.text
+    assert "email_verified" not in home.text
     authorize = urlsplit(
         visitor.get(f"{web_client.url}/login").history[0].headers["Location"]
     )
@@ -104,9 +108,9 @@ def test_sign_in_shows_profile_books_and_stats(
     assert "The Left Hand of Darkness" in books.text
     kindred = re.search(rf'<tr data-book="{catalogue.kindred.pk}">.*</tr>', books.text)
     assert kindred, books.text[:2000]
-    # v2 embeds the author's name; prices stay decimal strings; one rating of 5.
+    # v2 embeds the author's name; prices in euros (CLIENT_CURRENCY); one 5.
     assert "<td>Octavia E. Butler</td>" in kindred.group()
-    assert "<td>12.50</td>" in kindred.group()
+    assert "<td>€12.50</td>" in kindred.group()
     assert "<td>5.0 (1)</td>" in kindred.group()
     assert "Solaris" not in books.text  # second page
     second = visitor.get(f"{web_client.url}{next_page_link(books)}")
@@ -114,12 +118,19 @@ def test_sign_in_shows_profile_books_and_stats(
     assert "Solaris" in second.text
     assert "Kindred" not in second.text
     assert "<td>\N{EN DASH} (0)</td>" in second.text  # no reviews: null average
+    book = visitor.get(f"{web_client.url}/books/{catalogue.kindred.pk}/")
+    assert book.status_code == 200
+    assert "€12.50" in book.text
+    assert book.text.count('class="review"') == 1  # its one review, with stars
+    assert 'aria-label="5 out of 5">★★★★★' in book.text
+    unreviewed = visitor.get(f"{web_client.url}/books/{catalogue.solaris.pk}/")
+    assert 'id="no-reviews"' in unreviewed.text
     stats = visitor.get(f"{web_client.url}/stats/")
     assert stats.status_code == 200
-    assert f"<td>{TOTAL_PRICE}</td>" in stats.text
-    assert "<td>9.99 / 12.50</td>" in stats.text
+    assert f"<td>€{TOTAL_PRICE}</td>" in stats.text
+    assert "<td>€9.99 / €12.50</td>" in stats.text
     assert "<td>1 (average rating 5.0)</td>" in stats.text
-    assert "<tr><td>1961</td><td>1</td><td>11.00</td></tr>" in stats.text
+    assert "<tr><td>1961</td><td>1</td><td>€11.00</td></tr>" in stats.text
 
 
 def session_tokens(web_client, visitor) -> dict:
