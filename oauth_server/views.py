@@ -21,6 +21,7 @@ from oauth2_provider.exceptions import (
     FatalClientError,
     InvalidOIDCClientError,
     OAuthToolkitError,
+    OIDCError,
 )
 from oauth2_provider.models import (
     get_access_token_model,
@@ -363,11 +364,34 @@ class JwksView(JSONEndpointMixin, dot_views.JwksInfoView):
 
 
 class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
-    """RP-initiated logout; an unknown `client_id` is an error page, not a 500.
+    """RP-initiated logout; an unknown `client_id` is an error page, not a 500, and
+    "Stay signed in" a page with ways back, not an error.
 
     DOT looks the client up with `objects.get()`, so an unknown id raised
     DoesNotExist, and one with a NUL byte a DataError on PostgreSQL.
     """
+
+    def form_valid(self, form):
+        """Staying signed in ("Cancel") is a page that says so, not DOT's error."""
+        if form.cleaned_data.get("allow"):
+            return super().form_valid(form)
+        try:
+            application, token_user = self.validate_logout_request(
+                id_token_hint=form.cleaned_data.get("id_token_hint"),
+                client_id=form.cleaned_data.get("client_id"),
+                post_logout_redirect_uri=form.cleaned_data.get(
+                    "post_logout_redirect_uri"
+                ),
+            )
+        except OIDCError as error:
+            return self.error_response(error)
+        if not self.must_prompt(token_user):
+            return super().form_valid(form)
+        return self.response_class(
+            request=self.request,
+            template=["oauth_server/logout_cancelled.html"],
+            context={"application": application},
+        )
 
     def get_request_application(self, id_token, client_id):
         if not client_id:

@@ -205,7 +205,7 @@ def test_logout_confirmation_returns_to_the_client(
         }
     )
     page.goto(f"{live_server.url}/o/logout/?{query}")
-    page.click("input[name=allow]")
+    page.click("button[name=allow]")
     page.wait_for_url("http://127.0.0.1:9/**")
 
     assert parse_qs(urlsplit(seen[-1]).query)["state"] == ["bye"]

@@ -129,6 +129,28 @@ def test_rp_initiated_logout_ends_the_session(client, user, web_app):
     assert "_auth_user_id" not in client.session
 
 
+def test_staying_signed_in_is_a_page_with_ways_back(client, user, web_app):
+    """ "Stay signed in" keeps the session and offers the way back, not an error."""
+    web_app.homepage_url = "https://client.example/home"
+    web_app.save()
+    tokens = sign_in(client, user, web_app, "openid")
+    url = reverse("oauth2_provider:rp-initiated-logout")
+    page = client.get(
+        url, {"id_token_hint": tokens["id_token"], "client_id": web_app.client_id}
+    )
+    form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+
+    response = client.post(url, {**form, "stay": "stay"})
+
+    assert b"Stay signed in" in page.content
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "You are still signed in" in html
+    assert 'href="https://client.example/home"' in html
+    assert "error" not in html.lower()
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
 def test_logout_to_unregistered_uri_is_refused(client, user, web_app):
     tokens = sign_in(client, user, web_app, "openid")
 
