@@ -455,3 +455,21 @@ def test_user_codes_normalize():
     assert user_codes.normalize("BCDFGHJK") == "BCDF-GHJK"
     assert user_codes.normalize("bcdf-ghjka") == "BCDFGHJKA"  # too long: no match
     assert user_codes.normalize("AEIO-UBCD") == "AEIOUBCD"  # not our alphabet
+
+
+def test_confirm_page_shows_the_code_to_compare(client, user, device_app):
+    """The person sees the code to check against the device's screen (RFC 8628 §5.4:
+    a remote phishing attempt shows a code that is not on the person's device)."""
+    started = start_device(client, device_app)
+    client.force_login(user)
+    entered = client.post(
+        reverse("oauth2_provider:device"), {"user_code": started["user_code"].lower()}
+    )
+
+    page = client.get(entered["Location"])
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    shown = html.split('class="user-code">')[1].split("<")[0]
+    assert shown.replace("-", "") == started["user_code"].replace("-", "")
+    assert "press Deny" in html
