@@ -568,6 +568,16 @@ class LoginView(DjangoLoginView):
             self.request.method == "GET" and self.request.GET.get("prompt") != "login"
         )
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # `next` is LoginView's checked redirect; when it is an authorization
+        # request, the page names the (active) application asking. The CSP
+        # middleware reads `application` to allow its logo's origin.
+        request = selectors.authorization_request(context.get("next") or "")
+        if request is not None and request.application.is_active:
+            context["application"] = request.application
+        return context
+
 
 class HomeView(TemplateView):
     """Landing page: where things are, for people who arrive with a browser."""
