@@ -139,3 +139,15 @@ def authorization_request(url: str) -> AuthorizationRequest | None:
     if application is None:
         return None
     return AuthorizationRequest(application=application, params=params)
+
+
+def application_asking(*, next_url: str) -> Application | None:
+    """The active application whose authorization request `next_url` is, if any.
+
+    What the sign-in page names ("Sign in to continue to ..."); `next_url` must
+    already be a checked redirect (LoginView's `next`).
+    """
+    request = authorization_request(next_url)
+    if request is None or not request.application.is_active:
+        return None
+    return request.application

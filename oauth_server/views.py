@@ -570,12 +570,10 @@ class LoginView(DjangoLoginView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # `next` is LoginView's checked redirect; when it is an authorization
-        # request, the page names the (active) application asking. The CSP
-        # middleware reads `application` to allow its logo's origin.
-        request = selectors.authorization_request(context.get("next") or "")
-        if request is not None and request.application.is_active:
-            context["application"] = request.application
+        # The CSP middleware reads `application` to allow its logo's origin.
+        context["application"] = selectors.application_asking(
+            next_url=context.get("next") or ""
+        )
         return context
 
 

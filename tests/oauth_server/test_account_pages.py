@@ -154,7 +154,9 @@ def test_listing_has_a_flat_query_count(session, reader, django_assert_max_num_q
     for n in range(5):
         issue(reader, name=f"token {n}")
 
-    with django_assert_max_num_queries(6):  # session, user, tokens, messages
+    # Measured: session, user, tokens with their access tokens, and the savepoint
+    # pair of ATOMIC_REQUESTS.
+    with django_assert_max_num_queries(5):
         response = session.get(TOKENS)
 
     assert response.content.decode().count('class="token-entry"') == 5
@@ -276,6 +278,21 @@ def test_sign_in_names_the_application_asking(client, db):
     assert "https://cdn.example" in re.search(r"img-src[^;]*", policy).group(0)
     # The form may still go on to the registered redirect URI (oauth_server/csp.py).
     assert "https://client.example" in re.search(r"form-action[^;]*", policy).group(0)
+
+
+def test_lockout_page_still_names_the_application(client, user):
+    """Locked out on the way to an application, the page still says which."""
+    app = ApplicationFactory(name="Reading Buddy", logo_url="https://cdn.example/l.png")
+    data = {"username": "alice", "password": "wrong"}
+    for _ in range(5):
+        response = client.post(
+            f"{LOGIN}?{urlencode({'next': authorize_next(app.client_id)})}", data
+        )
+
+    assert response.status_code == 429
+    assert "Sign in to continue to <strong>Reading Buddy</strong>." in response.text
+    policy = response["Content-Security-Policy"]
+    assert "https://cdn.example" in re.search(r"img-src[^;]*", policy).group(0)
 
 
 def test_sign_in_without_logo_shows_no_image(client, db):
