@@ -16,20 +16,20 @@ style attributes (not style elements, not scripts).
 """
 
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from csp.constants import UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import Resolver404, resolve
 from rest_framework.renderers import BrowsableAPIRenderer
 
+from oauth_server import selectors
 from oauth_server.models import Application
 
 # Only plain origins become CSP sources: nothing that could end a directive.
 _HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*$")
-AUTHORIZE = "oauth2_provider:authorize"
+AUTHORIZE = selectors.AUTHORIZE
 
 
 def source_of(uri: str) -> str | None:
@@ -50,17 +50,11 @@ def source_of(uri: str) -> str | None:
 
 def authorization_redirect(url: str) -> str | None:
     """The redirect URI of an authorization request URL, if registered for its client."""
-    parts = urlsplit(url)
-    try:
-        if resolve(parts.path).view_name != AUTHORIZE:
-            return None
-    except Resolver404:
+    request = selectors.authorization_request(url)
+    if request is None:
         return None
-    query = parse_qs(parts.query)
-    client_id = query.get("client_id", [""])[-1]
-    redirect_uri = query.get("redirect_uri", [""])[-1]
-    application = Application.objects.filter(client_id=client_id).first()
-    if application is None or not application.redirect_uri_allowed(redirect_uri):
+    redirect_uri = request.params.get("redirect_uri", "")
+    if not request.application.redirect_uri_allowed(redirect_uri):
         return None
     return redirect_uri
 

@@ -3,14 +3,18 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Max, Min, Q
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
 from oauth_server import personal_tokens, scopes
 from oauth_server.models import Application, Consent
+
+AUTHORIZE = "oauth2_provider:authorize"
 
 
 def consent_exists(
@@ -103,3 +107,47 @@ def connected_applications(*, user: AbstractBaseUser) -> list[ConnectedApplicati
         key=lambda entry: entry.last_used or entry.granted or oldest,
         reverse=True,
     )
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """An authorization request URL's application and its last value of each key."""
+
+    application: Application
+    params: dict[str, str]
+
+
+def authorization_request(url: str) -> AuthorizationRequest | None:
+    """What `url` asks for if it is an authorization request (`/o/authorize/?...`).
+
+    None for anything else: another page, a malformed URL, a client id no
+    application has. A `next` parameter is user input, so nothing here raises.
+    """
+    try:
+        parts = urlsplit(url)
+        if resolve(parts.path).view_name != AUTHORIZE:
+            return None
+    except (ValueError, Resolver404):
+        return None
+    params = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    client_id = params.get("client_id", "")
+    max_length = Application._meta.get_field("client_id").max_length
+    # PostgreSQL refuses NUL in a query parameter: such an id matches nothing.
+    if not client_id or len(client_id) > max_length or not client_id.isprintable():
+        return None
+    application = Application.objects.filter(client_id=client_id).first()
+    if application is None:
+        return None
+    return AuthorizationRequest(application=application, params=params)
+
+
+def application_asking(*, next_url: str) -> Application | None:
+    """The active application whose authorization request `next_url` is, if any.
+
+    What the sign-in page names ("Sign in to continue to ..."); `next_url` must
+    already be a checked redirect (LoginView's `next`).
+    """
+    request = authorization_request(next_url)
+    if request is None or not request.application.is_active:
+        return None
+    return request.application

@@ -19,7 +19,7 @@ from axes.models import AccessAttempt
 from django.db import connections, router
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
 from oauth_server.conf import server_settings
@@ -153,12 +153,15 @@ def lockout_response(
     # The login view's own context: its form (the username typed) and its `next`,
     # which LoginView has already checked is a safe redirect.
     context = getattr(original_response, "context_data", None) or {}
-    response = render(
+    # A TemplateResponse, rendered here, keeps its context for the CSP middleware
+    # (the logo of the application asking: oauth_server/csp.py).
+    response = TemplateResponse(
         request,
         "oauth_server/login.html",
         {
             "form": context.get("form"),
             "next": context.get("next", ""),
+            "application": context.get("application"),
             "form_action": request.path,
             "locked_out": (
                 f"Too many failed sign-ins. Try again in {minutes} "
@@ -168,6 +171,7 @@ def lockout_response(
         },
         status=429,
     )
+    response.render()
     response["Retry-After"] = str(seconds)
     add_never_cache_headers(response)
     return response

@@ -64,4 +64,15 @@ urlpatterns = [
         account_views.RemoveAccessView.as_view(),
         name="connected-app-remove",
     ),
+    path("account/", account_views.AccountView.as_view(), name="account"),
+    path(
+        "account/tokens/",
+        account_views.PersonalTokensView.as_view(),
+        name="personal-tokens",
+    ),
+    path(
+        "account/tokens/<int:pk>/revoke/",
+        account_views.RevokePersonalTokenView.as_view(),
+        name="personal-token-revoke",
+    ),
 ]

@@ -592,6 +592,14 @@ class LoginView(DjangoLoginView):
             self.request.method == "GET" and self.request.GET.get("prompt") != "login"
         )
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # The CSP middleware reads `application` to allow its logo's origin.
+        context["application"] = selectors.application_asking(
+            next_url=context.get("next") or ""
+        )
+        return context
+
 
 class HomeView(TemplateView):
     """Landing page: where things are, for people who arrive with a browser."""
