@@ -399,6 +399,8 @@ OAUTH_SERVER = {
     "bearer_cache_seconds": env.int(
         "BEARER_CACHE_SECONDS", default=300 if REDIS_URL else 0
     ),
+    "oidc_key_dir": OIDC_KEY_DIR,
+    "demo_credentials_file": VAR_DIR / "demo.json",
 }
 
 # --- Sign-in protection (django-axes; our hooks in oauth_server/sign_in.py) -------------
