@@ -205,3 +205,13 @@ def test_refresh_tokens_can_be_introspected(client, introspector, user, web_app)
     assert body["active"] is True
     assert body["token_type"] == "refresh_token"
     assert body["scope"] == "books:read"
+
+
+def test_introspection_costs_two_queries(
+    client, introspector, access_token, django_assert_num_queries
+):
+    """One query authenticates the caller, one finds the token (selectors.live_token)."""
+    with django_assert_num_queries(2):
+        response = introspect(client, introspector, access_token.cleartext)
+
+    assert json_of(response)["active"] is True
