@@ -24,11 +24,14 @@ _env_file = Path(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
 if _env_file.is_file():
     environ.Env.read_env(_env_file, overwrite=False)
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
 
+# Importing settings writes nothing to disk with DEBUG off: a deployment creates its
+# directories and keys itself. In development, VAR_DIR holds the SQLite file and the
+# generated SECRET_KEY and OIDC key.
 if DEBUG:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     SECRET_KEY = env.str("SECRET_KEY", default="") or keys.dev_secret_key(VAR_DIR)
     ALLOWED_HOSTS = env.list(
         "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"]
@@ -396,6 +399,8 @@ OAUTH_SERVER = {
     "bearer_cache_seconds": env.int(
         "BEARER_CACHE_SECONDS", default=300 if REDIS_URL else 0
     ),
+    "oidc_key_dir": OIDC_KEY_DIR,
+    "demo_credentials_file": VAR_DIR / "demo.json",
 }
 
 # --- Sign-in protection (django-axes; our hooks in oauth_server/sign_in.py) -------------

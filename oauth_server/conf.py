@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -28,10 +29,16 @@ class ServerSettings:
     # Revocation, deactivation and permission changes forget entries at once; writes
     # that bypass model signals (QuerySet.update, raw SQL) are seen within this time.
     bearer_cache_seconds: int = 300
+    # Where `rotateoidckey` keeps the signing keys when OIDC_RSA_PRIVATE_KEY is not
+    # set (active.pem, retired-*.pem); config/settings.py reads the same directory.
+    oidc_key_dir: Path = Path("var/oidc")
+    # The demo credentials `loaddemo` writes (mode 0600) and `make run` reads.
+    demo_credentials_file: Path = Path("var/demo.json")
 
 
 @cache
 def server_settings() -> ServerSettings:
+    """`OAUTH_SERVER` over our defaults, read once (until the setting changes)."""
     return ServerSettings(**getattr(settings, "OAUTH_SERVER", {}))
 
 

@@ -74,12 +74,6 @@ class Application(AbstractApplication):
         allowed = set(self.allowed_scopes.split())
         return [name for name in scopes.SCOPES if name in allowed]
 
-    def get_allowed_schemes(self) -> list[str]:
-        """https always; http only while loopback redirects are switched on."""
-        if settings.OAUTH_ALLOW_HTTP_LOOPBACK_REDIRECTS:
-            return ["https", "http"]
-        return ["https"]
-
     def is_usable(self, request: object) -> bool:
         """Deactivated applications are treated as unknown clients."""
         return self.is_active

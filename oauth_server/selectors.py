@@ -6,13 +6,56 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.urls import Resolver404, resolve
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model
+from oauth2_provider.models import (
+    AbstractAccessToken,
+    AbstractRefreshToken,
+    get_access_token_model,
+    get_refresh_token_model,
+)
 
 from oauth_server import personal_tokens, scopes
 from oauth_server.models import Application, Consent
+from oauth_server.tokens import checksum, token_is_live
+
+
+def application_list(*, include_inactive: bool = True) -> QuerySet[Application]:
+    """Registered applications in name order (the model's ordering)."""
+    queryset = Application.objects.all()
+    if not include_inactive:
+        queryset = queryset.filter(is_active=True)
+    return queryset
+
+
+def live_token(*, value: str) -> AbstractAccessToken | AbstractRefreshToken | None:
+    """The live access token, or else the live refresh token, whose value is `value`.
+
+    What introspection (RFC 7662) answers for: None when the value names no token,
+    or one that `token_is_live` refuses. Tokens are found by checksum, with the
+    application and user (and a refresh token's access token) joined: one query
+    for an access token, two otherwise.
+    """
+    digest = checksum(value)
+    access = (
+        get_access_token_model()
+        .objects.select_related("user", "application")
+        .filter(token_checksum=digest)
+        .first()
+    )
+    if access is not None and token_is_live(access):
+        return access
+    refresh = (
+        get_refresh_token_model()
+        .objects.select_related("user", "application", "access_token")
+        .filter(token_checksum=digest, revoked__isnull=True)
+        .first()
+    )
+    if refresh is not None and token_is_live(refresh):
+        return refresh
+    return None
+
 
 AUTHORIZE = "oauth2_provider:authorize"
 

@@ -12,11 +12,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
     get_access_token_model,
-    get_application_model,
     get_grant_model,
     get_refresh_token_model,
 )
@@ -113,14 +111,6 @@ def application_deactivate(*, client_id: str) -> Application:
     get_grant_model().objects.filter(application=app).delete()
     logger.info("application deactivated client_id=%s", client_id)
     return app
-
-
-def application_list(*, include_inactive: bool = True) -> QuerySet[Application]:
-    """Applications in name order."""
-    queryset = get_application_model().objects.all()
-    if not include_inactive:
-        queryset = queryset.filter(is_active=True)
-    return queryset
 
 
 @transaction.atomic

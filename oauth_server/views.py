@@ -23,13 +23,11 @@ from oauth2_provider.exceptions import (
     OAuthToolkitError,
     OIDCError,
 )
-from oauth2_provider.models import (
-    get_access_token_model,
-    get_refresh_token_model,
-)
+from oauth2_provider.models import AbstractRefreshToken
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.signals import app_authorized
 from oauthlib.common import Request as OAuthlibRequest
+from oauthlib.common import urlencode as oauthlib_urlencode
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid.connect.core import exceptions as oidc_errors
 
@@ -42,7 +40,6 @@ from oauth_server import (
     services,
 )
 from oauth_server.http import (
-    CLIENT_AUTH_CHALLENGE,
     TOKEN_IN_HEADER,
     JSONEndpointMixin,
     OAuthEndpointMixin,
@@ -52,8 +49,7 @@ from oauth_server.http import (
     request_error,
 )
 from oauth_server.models import Application
-from oauth_server.tokens import checksum as token_checksum
-from oauth_server.tokens import refresh_token_expires, token_is_live
+from oauth_server.tokens import refresh_token_expires
 
 DISCOVERY_CACHE_CONTROL = "public, max-age=3600"
 
@@ -467,81 +463,61 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
     bearer_in_header_only = True
 
     def authenticate_client(self, request: HttpRequest) -> bool:
+        # DOT's own authenticate_client answers yes or no; the client it found is
+        # needed too, for its scope. The oauthlib request is built from DOT's public
+        # extractors; the parameters are the form body's (RFC 7662 §2.1): client
+        # credentials in the URL do not count, as at the token and revocation
+        # endpoints.
         core = self.get_oauthlib_core()
-        uri, http_method, body, headers = core._extract_params(request)
-        oauth_request = OAuthlibRequest(uri, http_method, body, headers)
-        validator = core.server.request_validator
+        oauth_request = OAuthlibRequest(
+            request.build_absolute_uri(request.path),
+            http_method=request.method,
+            body=oauthlib_urlencode(core.extract_body(request)),
+            headers=core.extract_headers(request),
+        )
         try:
-            if not validator.authenticate_client(oauth_request):
+            if not core.server.request_validator.authenticate_client(oauth_request):
                 return False
         except errors.InvalidClientError:
             return False
         return scopes.INTROSPECTION in oauth_request.client.allowed_scope_list
 
     def unauthenticated_response(self, request, oauthlib_request=None) -> HttpResponse:
-        response = JsonResponse(
-            {
-                "error": "invalid_client",
-                "error_description": "Authenticate as a client allowed the introspection scope.",
-            },
-            status=401,
+        # A 401: OAuthEndpointMixin adds the HTTP Basic challenge.
+        return oauth_error(
+            errors.InvalidClientError(
+                description="Authenticate as a client allowed the introspection scope."
+            )
         )
-        response["WWW-Authenticate"] = CLIENT_AUTH_CHALLENGE
-        response["Cache-Control"] = "no-store"
-        return response
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = self.token_response(request, request.POST.get("token"))
-        response["Cache-Control"] = "no-store"
-        return response
-
-    def token_response(self, request: HttpRequest, value: str | None) -> JsonResponse:
+        value = request.POST.get("token")
         if not value:
-            return JsonResponse(
-                {
-                    "error": "invalid_request",
-                    "error_description": "The token parameter is missing.",
-                },
-                status=400,
+            return oauth_error(
+                errors.InvalidRequestError(
+                    description="The token parameter is missing."
+                )
             )
-        checksum = token_checksum(value)
-        issuer = oauth2_settings.oauth2_authorization_server_issuer(request)
-        token = (
-            get_access_token_model()
-            .objects.select_related("user", "application")
-            .filter(token_checksum=checksum)
-            .first()
-        )
-        if token is not None and token_is_live(token):
-            data = {
-                "active": True,
-                "token_type": "Bearer",
-                "scope": token.scope,
-                "exp": calendar.timegm(token.expires.utctimetuple()),
-                "iat": calendar.timegm(token.created.utctimetuple()),
-                "iss": issuer,
-            }
+        token = selectors.live_token(value=value)
+        if token is None:
+            return JsonResponse({"active": False})
+        data = {
+            "active": True,
+            "iat": calendar.timegm(token.created.utctimetuple()),
+            "iss": oauth2_settings.oauth2_authorization_server_issuer(request),
+        }
+        if isinstance(token, AbstractRefreshToken):
+            data.update(token_type="refresh_token", scope=token.access_token.scope)
+            if expires := refresh_token_expires(token):
+                data["exp"] = calendar.timegm(expires.utctimetuple())
+        else:
+            data.update(
+                token_type="Bearer",
+                scope=token.scope,
+                exp=calendar.timegm(token.expires.utctimetuple()),
+            )
             if token.resource:
                 data["aud"] = token.resource
-        else:
-            refresh = (
-                get_refresh_token_model()
-                .objects.select_related("user", "application", "access_token")
-                .filter(token_checksum=checksum, revoked__isnull=True)
-                .first()
-            )
-            if refresh is None or not token_is_live(refresh):
-                return JsonResponse({"active": False})
-            token = refresh
-            data = {
-                "active": True,
-                "token_type": "refresh_token",
-                "scope": refresh.access_token.scope,
-                "iat": calendar.timegm(refresh.created.utctimetuple()),
-                "iss": issuer,
-            }
-            if expires := refresh_token_expires(refresh):
-                data["exp"] = calendar.timegm(expires.utctimetuple())
         if token.application:
             data["client_id"] = token.application.client_id
         if token.user:

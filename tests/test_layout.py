@@ -82,3 +82,23 @@ def test_scopes_registry_has_no_django_import():
         name.startswith("django")
         for name in imported_modules(ROOT / "oauth_server/scopes.py")
     )
+
+
+def test_no_private_dot_backend_calls():
+    """Our code uses OAuthLibCore's public methods, never its private helpers."""
+    from oauth2_provider.oauth2_backends import OAuthLibCore
+
+    private = {
+        name
+        for name in vars(OAuthLibCore)
+        if name.startswith("_") and not name.startswith("__")
+    }
+    calls = [
+        f"{path.relative_to(ROOT)}:{node.lineno}: {node.attr}"
+        for package in ("oauth_server", "resources")
+        for path in python_files(package)
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr in private
+    ]
+    assert private
+    assert calls == []

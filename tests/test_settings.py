@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from oauth_server import keys
+from tests.plugin_env import production_environ
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,3 +75,75 @@ def test_production_issuer_must_be_an_https_origin(production_env, issuer):
 
     assert result.returncode != 0
     assert "OAUTH_ISSUER" in result.stderr
+
+
+# What tests/plugin_env.py may have set in this process, for either profile.
+PROFILE_VARIABLES = (
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "OAUTH_ISSUER",
+    "TRUSTED_PROXY_COUNT",
+    "OIDC_RSA_PRIVATE_KEY",
+    "OIDC_KEY_DIR",
+    "VAR_DIR",
+    "STATIC_ROOT",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
+
+
+def import_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Import config.settings alone, in a fresh interpreter with `env` on top of
+    this process's environment less what the test profile sets."""
+    base = {k: v for k, v in os.environ.items() if k not in PROFILE_VARIABLES}
+    return subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def files_under(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+@pytest.mark.parametrize("signing_key", ["given", "missing"])
+def test_importing_production_settings_writes_nothing(tmp_path, signing_key):
+    """With DEBUG off, importing settings creates no directory and generates no key;
+    a missing signing key is an ImproperlyConfigured, not a new key."""
+    env = production_environ()
+    for name in ("VAR_DIR", "STATIC_ROOT"):  # the temporary ones it made
+        Path(env[name]).rmdir()
+    env = {
+        **env,
+        "VAR_DIR": str(tmp_path / "var"),
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "ENV_FILE": str(tmp_path / "no.env"),
+    }
+    if signing_key == "missing":
+        env["OIDC_RSA_PRIVATE_KEY"] = ""
+
+    result = import_settings(env)
+
+    if signing_key == "given":
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0
+        assert "ImproperlyConfigured: No OIDC signing key" in result.stderr
+    assert files_under(tmp_path) == []
+
+
+def test_importing_development_settings_prepares_var_dir(tmp_path):
+    """With DEBUG on, VAR_DIR is created with a generated secret and signing key."""
+    var = tmp_path / "var"
+
+    result = import_settings(
+        {"DEBUG": "true", "VAR_DIR": str(var), "ENV_FILE": str(tmp_path / "no.env")}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert files_under(var) == ["oidc", "oidc/active.pem", "secret_key"]

@@ -165,7 +165,10 @@ def test_listapps_and_deactivateapp(web_app, user):
 @pytest.mark.django_db
 def test_loaddemo_is_idempotent(settings, tmp_path):
     """Running the demo loader twice keeps the same credentials."""
-    settings.VAR_DIR = tmp_path
+    settings.OAUTH_SERVER = {
+        **settings.OAUTH_SERVER,
+        "demo_credentials_file": tmp_path / "demo.json",
+    }
     first = run("loaddemo")
     second = run("loaddemo")
 

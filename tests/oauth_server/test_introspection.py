@@ -1,5 +1,7 @@
 """Token introspection (RFC 7662) for resource servers holding `introspection`."""
 
+from urllib.parse import urlencode
+
 import pytest
 from django.urls import reverse
 
@@ -100,10 +102,65 @@ def test_unauthenticated_callers_get_401(client, access_token, headers):
     )
 
     assert response.status_code == 401
-    assert "active" not in json_of(response)
+    body = json_of(response)
+    assert body["error"] == "invalid_client"
+    assert body["error_description"]
+    assert "active" not in body
+    assert response["WWW-Authenticate"] == 'Basic realm="Bookshelf", charset="UTF-8"'
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_refusal_says_which_client_may_introspect(client, machine_app, access_token):
+    """An authenticated client without the scope learns what it lacks."""
+    response = introspect(client, machine_app, access_token.cleartext)
+
+    assert json_of(response) == {
+        "error": "invalid_client",
+        "error_description": "Authenticate as a client allowed the introspection scope.",
+    }
+
+
+def test_client_credentials_in_the_body_authenticate(
+    client, introspector, access_token
+):
+    """RFC 6749 §2.3.1 also allows client_id and client_secret in the form body."""
+    response = form_post(
+        client,
+        reverse("oauth2_provider:introspect"),
+        {
+            "token": access_token.cleartext,
+            "client_id": introspector.client_id,
+            "client_secret": introspector.cleartext_secret,
+        },
+    )
+
+    assert (response.status_code, json_of(response)["active"]) == (200, True)
+
+
+def test_client_credentials_in_the_url_do_not_authenticate(
+    client, introspector, access_token
+):
+    """Parameters are the form body's (RFC 7662 §2.1): a secret in the URL counts
+    for nothing, as at the token and revocation endpoints."""
+    url = (
+        reverse("oauth2_provider:introspect")
+        + "?"
+        + urlencode(
+            {
+                "client_id": introspector.client_id,
+                "client_secret": introspector.cleartext_secret,
+            }
+        )
+    )
+
+    response = form_post(client, url, {"token": access_token.cleartext})
+
+    assert response.status_code == 401
+    assert json_of(response)["error"] == "invalid_client"
 
 
 def test_missing_token_parameter_is_400(client, introspector):
+    """No token: invalid_request, saying what is missing, never stored."""
     response = form_post(
         client,
         reverse("oauth2_provider:introspect"),
@@ -112,7 +169,11 @@ def test_missing_token_parameter_is_400(client, introspector):
     )
 
     assert response.status_code == 400
-    assert json_of(response)["error"] == "invalid_request"
+    assert json_of(response) == {
+        "error": "invalid_request",
+        "error_description": "The token parameter is missing.",
+    }
+    assert response["Cache-Control"] == "no-store"
 
 
 def test_get_is_not_allowed(client, introspector, access_token):
@@ -144,3 +205,13 @@ def test_refresh_tokens_can_be_introspected(client, introspector, user, web_app)
     assert body["active"] is True
     assert body["token_type"] == "refresh_token"
     assert body["scope"] == "books:read"
+
+
+def test_introspection_costs_two_queries(
+    client, introspector, access_token, django_assert_num_queries
+):
+    """One query authenticates the caller, one finds the token (selectors.live_token)."""
+    with django_assert_num_queries(2):
+        response = introspect(client, introspector, access_token.cleartext)
+
+    assert json_of(response)["active"] is True

@@ -1,6 +1,9 @@
 """OpenID Connect: userinfo claims by scope, JWKS, key rotation, RP-initiated logout."""
 
+import io
 import json
+import os
+import time
 
 import pytest
 from django.core.management import call_command
@@ -99,13 +102,27 @@ def test_key_directory_rotation(tmp_path):
     assert (tmp_path / "active.pem").stat().st_mode & 0o777 == 0o600
 
 
-def test_rotateoidckey_command(tmp_path, settings):
-    settings.OIDC_KEY_DIR = tmp_path
+@pytest.mark.parametrize(
+    ("id_token_seconds", "kept"), [(3600, False), (3 * 3600, True)]
+)
+def test_rotateoidckey_command(
+    tmp_path, settings, oauth2_settings_override, id_token_seconds, kept
+):
+    """The command rotates OAUTH_SERVER's key directory and drops a retired key
+    only once DOT's token lifetimes have passed since it was retired."""
+    settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "oidc_key_dir": tmp_path}
     keys.load_key_dir(tmp_path, create=True)
+    two_hours_old = tmp_path / "retired-20000101T000000.pem"
+    two_hours_old.write_text("old")
+    os.utime(two_hours_old, (time.time() - 7200,) * 2)
+    oauth2_settings_override(
+        ID_TOKEN_EXPIRE_SECONDS=id_token_seconds, ACCESS_TOKEN_EXPIRE_SECONDS=60
+    )
 
-    call_command("rotateoidckey")
+    call_command("rotateoidckey", stdout=io.StringIO())
 
-    assert len(list(tmp_path.glob("retired-*.pem"))) == 1
+    assert two_hours_old.exists() is kept
+    assert len(list(tmp_path.glob("retired-*.pem"))) == 1 + kept
 
 
 def test_rp_initiated_logout_ends_the_session(client, user, web_app):

@@ -37,6 +37,23 @@ def test_registration_accepts_only_safe_redirect_uris(db, uri, allowed):
             ApplicationFactory(redirect_uris=uri)
 
 
+@pytest.mark.parametrize(
+    ("schemes", "allowed"), [(["https"], False), (["https", "http"], True)]
+)
+def test_http_loopback_follows_dots_allowed_schemes(
+    db, oauth2_settings_override, schemes, allowed
+):
+    """Applications take their schemes from DOT's ALLOWED_REDIRECT_URI_SCHEMES, which
+    config/settings.py derives from OAUTH_ALLOW_HTTP_LOOPBACK_REDIRECTS."""
+    oauth2_settings_override(ALLOWED_REDIRECT_URI_SCHEMES=schemes)
+
+    if allowed:
+        ApplicationFactory(redirect_uris="http://127.0.0.1:9000/cb")
+    else:
+        with pytest.raises(ValidationError):
+            ApplicationFactory(redirect_uris="http://127.0.0.1:9000/cb")
+
+
 def test_authorization_redirects_only_to_the_exact_registered_uri(client, user, db):
     """A redirect URI that differs in any way is an error page, never a redirect."""
     app = ApplicationFactory(redirect_uris="https://client.example/cb")

@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from oauth_server import capabilities, services
+from oauth_server import capabilities, selectors
 
 COLUMNS = ("client_id", "name", "client_type", "grant", "state", "scopes")
 # The registered grant by the name `registerapp --grant-type` takes.
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON array")
 
     def handle(self, *args: object, **options: object) -> None:
-        apps = services.application_list(include_inactive=not options["active"])
+        apps = selectors.application_list(include_inactive=not options["active"])
         rows = [
             {
                 "client_id": app.client_id,

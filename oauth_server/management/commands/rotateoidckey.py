@@ -1,9 +1,10 @@
 """`manage.py rotateoidckey`: new ID-token signing key; the old one stays in the JWKS."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
+from oauth2_provider.settings import oauth2_settings
 
 from oauth_server import keys
+from oauth_server.conf import server_settings
 
 
 class Command(BaseCommand):
@@ -15,9 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         keep = max(
-            settings.ID_TOKEN_EXPIRE_SECONDS, settings.ACCESS_TOKEN_EXPIRE_SECONDS
+            oauth2_settings.ID_TOKEN_EXPIRE_SECONDS,
+            oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS,
         )
-        retired = keys.rotate_key_dir(settings.OIDC_KEY_DIR, keep_retired_seconds=keep)
-        self.stdout.write(
-            f"New active key in {settings.OIDC_KEY_DIR}; retired {retired.name}."
-        )
+        key_dir = server_settings().oidc_key_dir
+        retired = keys.rotate_key_dir(key_dir, keep_retired_seconds=keep)
+        self.stdout.write(f"New active key in {key_dir}; retired {retired.name}.")
