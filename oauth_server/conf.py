@@ -28,6 +28,11 @@ class ServerSettings:
     # Revocation, deactivation and permission changes forget entries at once; writes
     # that bypass model signals (QuerySet.update, raw SQL) are seen within this time.
     bearer_cache_seconds: int = 300
+    # How long a process may trust the bearer-cache epoch kept in the cache before
+    # asking the database again (one query per period for all processes). After a
+    # revocation the cache could not hear of, other processes refuse the token
+    # within this time; the revoking process at once (oauth_server/token_cache.py).
+    bearer_cache_epoch_seconds: int = 1
 
 
 @cache
