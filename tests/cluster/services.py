@@ -125,7 +125,11 @@ class CuttableLink:
                 downstream, _ = listener.accept()
             except OSError:  # cut
                 return
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:  # the service itself is down
+                downstream.close()
+                continue
             with self._lock:
                 self._open |= {downstream, upstream}
             for source, sink in ((downstream, upstream), (upstream, downstream)):
