@@ -26,9 +26,10 @@ same query), and an entry older than the current epoch is not trusted.
 Readers learn the epoch without a query per request: it is kept in the cache
 too, under a lease of `bearer_cache_epoch_seconds` (1 s), read in the same round
 trip as the entry. When the lease is missing, the next lookup in any process reads
-the row (one query per lease for all processes) and adds it back. The lease
-started before the lost write, so every process refuses the token within one
-lease of its revocation, at once if Redis was away longer than that. The revoking
+the row (one query per lease for all processes) and adds it back. A lease in the
+cache was read from the database before the revocation committed, so every
+process refuses the token at most one lease after that commit: on its first
+request after Redis returns if Redis was away longer than that. The revoking
 process also remembers the epoch it committed and trusts no lease below it, so it
 refuses the token on its very next request, and replaces the stale lease for the
 others. Entries older than the epoch are not overwritten (only `add` writes
