@@ -306,3 +306,18 @@ class Consent(models.Model):
 
     def covers(self, requested: Iterable[str]) -> bool:
         return set(requested) <= set(self.scope_list)
+
+
+class BearerCacheEpoch(models.Model):
+    """How many times a write that forgets cached bearer lookups was lost; one row.
+
+    Every entry of the shared bearer cache carries the epoch it was read under;
+    entries older than this row are not trusted (oauth_server/token_cache.py). The
+    row moves only when the cache could not be told about a revocation, so it is
+    written in the revoking transaction and read about once a second.
+    """
+
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"bearer cache epoch {self.value}"

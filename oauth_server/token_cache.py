@@ -13,14 +13,47 @@ write commits. A tombstone sends lookups to the database, and entries are only
 ever written with `add`, so a request that read the row before the write cannot
 put the stale token back. Every process shares the cache, so every process sees
 the revocation on its next request.
+
+A tombstone can be lost: `ops.cache.TolerantRedisCache` drops writes while Redis
+is unreachable, and when Redis answers again it still holds the entries cached
+before, live tokens that are now revoked. So each tombstone write is read back,
+and a write that did not land moves the *epoch*, one database row
+(`BearerCacheEpoch`), in the revoking transaction: durable, atomic with the
+revocation, and cheap because it happens only when the cache was unreachable.
+Every entry carries the epoch of the database snapshot it was read from (the
+same query), and an entry older than the current epoch is not trusted.
+
+Readers learn the epoch without a query per request: it is kept in the cache
+too, under a lease of `bearer_cache_epoch_seconds` (1 s), read in the same round
+trip as the entry. When the lease is missing, the next lookup in any process reads
+the row (one query per lease for all processes) and adds it back. A lease in the
+cache was read from the database before the revocation committed, so every
+process refuses the token at most one lease after that commit: on its first
+request after Redis returns if Redis was away longer than that. The revoking
+process also remembers the epoch it committed and trusts no lease below it, so it
+refuses the token on its very next request, and replaces the stale lease for the
+others. Entries older than the epoch are not overwritten (only `add` writes
+entries, so a concurrent tombstone is never lost); lookups of those tokens go to
+the database until the entries expire, at most `bearer_cache_seconds` later.
+
+Why not the other designs: flushing every bearer entry when a process sees Redis
+return leaves a window in which a process that never saw the outage serves the
+stale entry, and needs someone to notice the return; a per-user, per-application
+and per-token generation in the key needs a database read per request to learn
+the generations. A process-local copy of the epoch would cost a query per second
+per process instead of one for the cluster.
 """
 
+import logging
+import threading
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from oauth2_provider.models import (
@@ -30,19 +63,57 @@ from oauth2_provider.models import (
 )
 
 from oauth_server.conf import server_settings
+from oauth_server.models import BearerCacheEpoch
+
+logger = logging.getLogger(__name__)
 
 KEY = "bearer:%s"
+EPOCH_KEY = "bearer:epoch"
 TOMBSTONE = "forgotten"
 BATCH = 1000
+EPOCH_ROW = 1
 
 
-def _load(checksum: str) -> AbstractAccessToken | None:
-    return (
-        get_access_token_model()
-        .objects.select_related("application", "user")
-        .filter(token_checksum=checksum)
-        .first()
-    )
+class KnownEpoch:
+    """The highest epoch this process saw committed; it never goes down."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def raise_to(self, epoch: int) -> int:
+        with self._lock:
+            self.value = max(self.value, epoch)
+            return self.value
+
+
+_known_epoch = KnownEpoch()
+
+
+def _epoch_column() -> Coalesce:
+    row = BearerCacheEpoch.objects.filter(pk=EPOCH_ROW).values("value")[:1]
+    return Coalesce(Subquery(row), Value(0))
+
+
+def _load(checksum: str, *, epoch: bool = False) -> AbstractAccessToken | None:
+    """The token row; with `epoch`, the epoch of the same snapshot (`cache_epoch`)."""
+    tokens = get_access_token_model().objects.select_related("application", "user")
+    if epoch:
+        tokens = tokens.annotate(cache_epoch=_epoch_column())
+    return tokens.filter(token_checksum=checksum).first()
+
+
+def _epoch_read() -> int:
+    epochs = BearerCacheEpoch.objects.filter(pk=EPOCH_ROW)
+    return epochs.values_list("value", flat=True).first() or 0
+
+
+def _lease_store(epoch: int, leased: int | None) -> None:
+    """Lend `epoch` to every process; replace a lease older than this one."""
+    if leased is not None and leased < epoch:
+        cache.delete(EPOCH_KEY)
+    timeout = server_settings().bearer_cache_epoch_seconds
+    cache.add(EPOCH_KEY, epoch, timeout=timeout)
 
 
 def access_token_get(*, checksum: str) -> AbstractAccessToken | None:
@@ -51,17 +122,32 @@ def access_token_get(*, checksum: str) -> AbstractAccessToken | None:
     if seconds <= 0:
         return _load(checksum)
     key = KEY % checksum
-    cached = cache.get(key)
-    if isinstance(cached, AbstractAccessToken):
-        return cached
-    token = _load(checksum)
-    if token is None or cached is not None:  # unknown, or forgotten a moment ago
+    found = cache.get_many([key, EPOCH_KEY])
+    cached, leased = found.get(key), found.get(EPOCH_KEY)
+    trusted = leased is not None and leased >= _known_epoch.value
+    if isinstance(cached, tuple):
+        epoch = leased
+        if not trusted:  # no lease, or one older than this process knows
+            epoch = _known_epoch.raise_to(_epoch_read())
+            _lease_store(epoch, leased)
+            trusted = True
+        if cached[0] >= epoch:
+            return cached[1]
+    token = _load(checksum, epoch=True)
+    if token is None:
+        return None
+    epoch = token.__dict__.pop("cache_epoch")
+    if not trusted:
+        _lease_store(_known_epoch.raise_to(epoch), leased)
+    # Unknown, forgotten a moment ago, or cached before a lost tombstone: `add`
+    # alone writes entries, so it stays until it expires.
+    if cached is not None:
         return token
     lifetime = int((token.expires - timezone.now()).total_seconds())
     if lifetime > 0:
         if token.user is not None:
             token.user.get_all_permissions()  # read once, kept with the user
-        cache.add(key, token, timeout=min(seconds, lifetime))
+        cache.add(key, (epoch, token), timeout=min(seconds, lifetime))
     return token
 
 
@@ -73,8 +159,31 @@ def access_tokens_forget(checksums: Iterable[str]) -> None:
     tombstones = {KEY % checksum: TOMBSTONE for checksum in checksums if checksum}
     if not tombstones:
         return
+    _tombstone(tombstones, seconds)
+    transaction.on_commit(lambda: _tombstone(tombstones, seconds))
+
+
+def _tombstone(tombstones: dict[str, str], seconds: int) -> None:
     cache.set_many(tombstones, timeout=seconds)
-    transaction.on_commit(lambda: cache.set_many(tombstones, timeout=seconds))
+    # A cache that drops writes while unreachable returns nothing to say so.
+    if cache.get_many(list(tombstones)) != tombstones:
+        _epoch_advance()
+
+
+def _epoch_advance() -> None:
+    """Distrust every cached entry: a tombstone did not reach the cache."""
+    epochs = BearerCacheEpoch.objects.filter(pk=EPOCH_ROW)
+    if not epochs.update(value=F("value") + 1):
+        BearerCacheEpoch.objects.get_or_create(pk=EPOCH_ROW)
+        epochs.update(value=F("value") + 1)
+    epoch = epochs.values_list("value", flat=True).get()
+    logger.warning("token cache missed a revocation; cache epoch now %s", epoch)
+    transaction.on_commit(lambda: _epoch_committed(epoch))
+
+
+def _epoch_committed(epoch: int) -> None:
+    _known_epoch.raise_to(epoch)
+    cache.delete(EPOCH_KEY)  # if the cache answers, other processes re-read the row
 
 
 def _live_checksums(**filters: object) -> Iterable[str]:

@@ -51,6 +51,8 @@ class _WindowCounterMixin:
                 count = 1
             else:  # another process added it first
                 count = self.cache.incr(key)
+        if count is None:  # the cache is unreachable and answers nothing: not enforced
+            return True
         return count <= self.num_requests
 
     def wait(self) -> float:

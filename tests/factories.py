@@ -121,3 +121,17 @@ class ReviewFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     rating = 4
     text = "Good."
+
+
+def expire_access_tokens(**filters) -> None:
+    """Move access tokens' expiry into the past, as time would.
+
+    A bulk update sends no model signal, so the shared bearer cache (Redis in the
+    PostgreSQL leg) is told here, as the server is told of any change it makes.
+    """
+    from oauth_server import token_cache
+
+    tokens = get_access_token_model().objects.filter(**filters)
+    checksums = list(tokens.values_list("token_checksum", flat=True))
+    tokens.update(expires=timezone.now() - timedelta(minutes=1))
+    token_cache.access_tokens_forget(checksums)

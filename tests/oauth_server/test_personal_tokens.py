@@ -11,6 +11,7 @@ from oauth2_provider.models import get_access_token_model
 
 from oauth_server import personal_tokens
 from oauth_server.models import PersonalAccessToken
+from tests.factories import expire_access_tokens
 
 AccessToken = get_access_token_model()
 LIST = reverse("api:personal-token-list", kwargs={"version": "v1"})
@@ -134,7 +135,7 @@ def test_expired_personal_token_is_rejected(reader, api_client_for):
     issued = personal_tokens.personal_token_create(
         user=reader, name="old", scope="books:read", expires_in_days=1
     )
-    AccessToken.objects.update(expires=timezone.now() - timedelta(seconds=1))
+    expire_access_tokens()
 
     response = api_client_for(issued.token).get(BOOKS)
 

@@ -180,3 +180,21 @@ def test_one_cache_round_trip_per_check(
 
     assert client.get(url).status_code == 200
     assert calls == ["incr", "incr"]  # application, user
+
+
+def test_unreachable_cache_leaves_requests_unthrottled(
+    client_for, reader, rates, settings
+):
+    """Redis down: counts are not kept, so requests pass rather than fail (no 500)."""
+    rates(user="1/minute")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "ops.cache.TolerantRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens: refused at once
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    client = client_for(reader)
+    url = reverse("api:book-list", kwargs=V1)
+
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]

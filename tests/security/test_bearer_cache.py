@@ -12,7 +12,8 @@ from django.urls import reverse
 from oauth2_provider.models import get_access_token_model
 
 from oauth_server import services
-from oauth_server.token_cache import KEY
+from oauth_server.models import BearerCacheEpoch
+from oauth_server.token_cache import EPOCH_KEY, KEY
 from oauth_server.tokens import checksum
 from resources import groups
 from tests.factories import BookFactory
@@ -24,8 +25,16 @@ USERINFO = reverse("oauth2_provider:user-info")
 
 @pytest.fixture(autouse=True)
 def bearer_cache_on(settings):
-    """The cache as production runs it (REDIS_URL set); locmem is one process here."""
-    settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "bearer_cache_seconds": 300}
+    """The cache as production runs it (REDIS_URL set); locmem is one process here.
+
+    The epoch lease is long here so a slow run never sees it lapse between two
+    requests; test_bearer_cache_outage.py covers the lease and lost invalidations.
+    """
+    settings.OAUTH_SERVER = {
+        **settings.OAUTH_SERVER,
+        "bearer_cache_seconds": 300,
+        "bearer_cache_epoch_seconds": 300,
+    }
 
 
 @pytest.fixture
@@ -160,3 +169,20 @@ def test_off_means_the_database_every_time(
     assert cache.get(KEY % checksum(tokens["access_token"])) is None
     with django_assert_num_queries(4):
         assert api.get(BOOKS).status_code == 200
+
+
+def test_a_lapsed_epoch_lease_costs_one_query(warm, django_assert_num_queries):
+    """Once per lease, for all processes, a hit reads the epoch row; then none."""
+    cache.delete(EPOCH_KEY)
+    with django_assert_num_queries(2):  # the epoch, the page of books
+        assert warm.get(BOOKS).status_code == 200
+    with django_assert_num_queries(1):
+        assert warm.get(BOOKS).status_code == 200
+
+
+def test_a_forgotten_entry_leaves_the_epoch_alone(client, tokens, web_app, warm):
+    """The epoch moves only when a tombstone is lost, not on every revocation."""
+    revoke_at_endpoint(client, tokens, None, web_app, None)
+
+    assert warm.get(BOOKS).status_code == 401
+    assert not BearerCacheEpoch.objects.filter(value__gt=0).exists()

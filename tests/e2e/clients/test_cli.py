@@ -6,11 +6,9 @@ import stat
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from resources.models import Review
@@ -24,6 +22,7 @@ from tests.e2e.clients.conftest import (
     TOTAL_PRICE,
     free_port,
 )
+from tests.factories import expire_access_tokens
 
 pytestmark = pytest.mark.e2e
 
@@ -160,7 +159,7 @@ def test_device_login_books_review_refresh_logout(
     assert (missing.returncode, missing.stderr.strip()) == (1, "error: Not found.")
 
     stored = cli.token_file.read_text()
-    AccessToken.objects.update(expires=timezone.now() - timedelta(minutes=1))
+    expire_access_tokens()
     assert cli.run("books", "list").returncode == 0
     assert cli.token_file.read_text() != stored  # rotated tokens saved
     assert RefreshToken.objects.filter(revoked__isnull=True).count() == 1

@@ -32,7 +32,7 @@ from tests.e2e.clients.conftest import (
     start_web_client,
     stop,
 )
-from tests.factories import UserFactory
+from tests.factories import UserFactory, expire_access_tokens
 
 pytestmark = pytest.mark.e2e
 
@@ -171,7 +171,7 @@ def test_access_token_refreshed_after_forced_expiry(
     """An access token expired at the server is refreshed, rotation included."""
     sign_in(visitor, web_client.url, issuer)
     for round_ in (1, 2):
-        AccessToken.objects.update(expires=timezone.now() - timedelta(minutes=1))
+        expire_access_tokens()
 
         books = visitor.get(f"{web_client.url}/books/")
 
