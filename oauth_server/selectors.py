@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
 from oauth_server import personal_tokens, scopes
-from oauth_server.models import Application, Consent
+from oauth_server.models import Application, AuditEvent, Consent
 
 
 def consent_exists(
@@ -102,4 +102,16 @@ def connected_applications(*, user: AbstractBaseUser) -> list[ConnectedApplicati
         entries,
         key=lambda entry: entry.last_used or entry.granted or oldest,
         reverse=True,
+    )
+
+
+def security_events(*, user: AbstractBaseUser, limit: int = 20) -> QuerySet[AuditEvent]:
+    """The user's latest audit events, newest first, with their applications.
+
+    One query, along the (user, created) index.
+    """
+    return (
+        AuditEvent.objects.filter(user=user)
+        .select_related("application")
+        .order_by("-created", "-pk")[:limit]
     )
