@@ -297,6 +297,13 @@ def test_admin_deactivation_records_deactivated(admin_client, admin_user, web_ap
     assert (entry.user, entry.application) == (admin_user, web_app)
 
 
+def test_deactivateapp_records_deactivated(web_app):
+    call_command("deactivateapp", web_app.client_id, stdout=StringIO())
+
+    entry = only(Event.APPLICATION_DEACTIVATED)
+    assert (entry.user, entry.application) == (None, web_app)
+
+
 def test_deleted_application_keeps_its_client_id(web_app):
     client_id = web_app.client_id
     call_command("rotatesecret", client_id, stdout=StringIO())
@@ -330,6 +337,13 @@ def test_personal_token_created_and_revoked(api_client, reader):
         "expires_in_days": 30,
     }
     assert revoked.details == {"name": "laptop"}
+
+
+def test_createpersonaltoken_records_created(reader):
+    call_command("createpersonaltoken", "reader", "--name=cron", stdout=StringIO())
+
+    entry = only(Event.PERSONAL_TOKEN_CREATED)
+    assert (entry.user, entry.details["name"]) == (reader, "cron")
 
 
 # --- One transaction with the change ---------------------------------------------------
