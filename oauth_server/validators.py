@@ -10,6 +10,7 @@ import logging
 import re
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
@@ -312,13 +313,13 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
 
     def save_bearer_token(self, token, request, *args, **kwargs) -> None:
         if request.grant_type == "client_credentials":
-            # One access token, no refresh token, and its audit event: no
-            # transaction around them (DOT's would cost a BEGIN/COMMIT or a
-            # savepoint pair per token). The event is written second, so it never
-            # names a token that was not stored; should its INSERT fail, the request
-            # fails and the stored token is never handed out.
-            self._save_bearer_token(token, request, *args, **kwargs)
-            self._record_issued(token, request)
+            # One access token, no refresh token, and its audit event: one
+            # transaction, without a savepoint (DOT's atomic() costs a savepoint
+            # pair under an outer transaction). The token view opens none for this
+            # grant, so the two INSERTs commit once, together.
+            with transaction.atomic(savepoint=False):
+                self._save_bearer_token(token, request, *args, **kwargs)
+                self._record_issued(token, request)
             return
         super().save_bearer_token(token, request, *args, **kwargs)
         self._record_issued(token, request)  # the token endpoint's transaction

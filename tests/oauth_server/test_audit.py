@@ -400,6 +400,26 @@ def test_failed_event_issues_no_tokens(client, user, web_app, monkeypatch):
     assert not get_access_token_model().objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_client_credentials_token_and_event_commit_together(
+    client, machine_app, monkeypatch
+):
+    """Outside any test transaction, as in production: no event, no token."""
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("audit log unavailable")
+
+    monkeypatch.setattr(audit, "record", broken)
+    with pytest.raises(DatabaseError):
+        token_request(
+            client,
+            {"grant_type": "client_credentials"},
+            auth=(machine_app.client_id, machine_app.cleartext_secret),
+        )
+
+    assert not get_access_token_model().objects.exists()
+
+
 # --- Admin -----------------------------------------------------------------------------
 
 
