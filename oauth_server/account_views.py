@@ -53,7 +53,9 @@ class RemoveAccessView(LoginRequiredMixin, TemplateView):
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         application = self.entry().application
-        services.consent_withdraw(user=request.user, application=application)
+        services.consent_withdraw(
+            user=request.user, application=application, request=request
+        )
         messages.success(
             request,
             f"{application.name} no longer has access to your account. "

@@ -95,6 +95,7 @@ class PersonalTokenViewSet(
             name=data["name"],
             scope=data["access_token"]["scope"],
             expires_in_days=data["expires_in_days"],
+            request=self.request,
         )
         issued.personal.cleartext = issued.token
         serializer.instance = issued.personal
@@ -108,7 +109,7 @@ class PersonalTokenViewSet(
         }
 
     def perform_destroy(self, instance: PersonalAccessToken) -> None:
-        personal_tokens.personal_token_revoke(personal=instance)
+        personal_tokens.personal_token_revoke(personal=instance, request=self.request)
 
 
 router = SimpleRouter()

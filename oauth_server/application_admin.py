@@ -10,7 +10,7 @@ from django.db import models
 from oauth2_provider.admin import ApplicationAdmin as DOTApplicationAdmin
 from oauth2_provider.forms import ApplicationForm as DOTApplicationForm
 
-from oauth_server import capabilities, services
+from oauth_server import audit, capabilities, services
 from oauth_server.models import Application
 
 
@@ -76,8 +76,21 @@ class ApplicationAdmin(DOTApplicationAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ["deactivate"]
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        # Field names only: a changed client_secret is recorded, never its value.
+        audit.record(
+            audit.Event.APPLICATION_CHANGED
+            if change
+            else audit.Event.APPLICATION_CREATED,
+            request=request,
+            user=request.user,
+            application=obj,
+            fields=list(form.changed_data),
+        )
+
     @admin.action(description="Deactivate and revoke all tokens")
     def deactivate(self, request, queryset) -> None:
         for app in queryset:
-            services.application_deactivate(client_id=app.client_id)
+            services.application_deactivate(client_id=app.client_id, request=request)
         self.message_user(request, f"Deactivated {queryset.count()} application(s).")

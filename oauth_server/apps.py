@@ -7,6 +7,7 @@ class OAuthServerConfig(AppConfig):
 
     def ready(self) -> None:
         from oauth_server import (
+            audit,  # noqa: F401  connects its sign-in receivers
             auth_time,  # noqa: F401  connects its sign-in receiver
             token_cache,
         )

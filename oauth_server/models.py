@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 
@@ -321,3 +322,67 @@ class BearerCacheEpoch(models.Model):
 
     def __str__(self) -> str:
         return f"bearer cache epoch {self.value}"
+
+
+class AuditEvent(models.Model):
+    """A security-relevant change: who did what, when, from where, to which client.
+
+    Written by `oauth_server.audit.record` in the transaction of the change it
+    records, so a change rolled back leaves no event. Never holds a secret, token,
+    code or password: `details` carries names, scopes and counts only.
+    """
+
+    class Event(models.TextChoices):
+        SIGN_IN_SUCCEEDED = "sign_in.succeeded", "Signed in"
+        SIGN_IN_FAILED = "sign_in.failed", "Sign-in failed"
+        SIGN_IN_LOCKED_OUT = "sign_in.locked_out", "Sign-in locked out"
+        CONSENT_GRANTED = "consent.granted", "Consent granted"
+        CONSENT_DENIED = "consent.denied", "Consent denied"
+        CONSENT_REVOKED = "consent.revoked", "Consent revoked"
+        TOKEN_ISSUED = "token.issued", "Token issued"
+        TOKEN_REFRESHED = "token.refreshed", "Token refreshed"
+        TOKEN_REVOKED = "token.revoked", "Token revoked"
+        TOKEN_REUSE_DETECTED = "token.reuse_detected", "Token reuse detected"
+        APPLICATION_CREATED = "application.created", "Application created"
+        APPLICATION_CHANGED = "application.changed", "Application changed"
+        APPLICATION_SECRET_ROTATED = (
+            "application.secret_rotated",
+            "Application secret rotated",
+        )
+        APPLICATION_DEACTIVATED = "application.deactivated", "Application deactivated"
+        PERSONAL_TOKEN_CREATED = "personal_token.created", "Personal token created"
+        PERSONAL_TOKEN_REVOKED = "personal_token.revoked", "Personal token revoked"
+
+    event = models.CharField(max_length=40, choices=Event.choices)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    username = models.CharField(
+        max_length=150, blank=True, help_text="As typed or as the user was named."
+    )
+    address = models.GenericIPAddressField(null=True, blank=True)
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    client_id = models.CharField(
+        max_length=100, blank=True, help_text="Kept when the application is deleted."
+    )
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "-created"], name="audit_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} at {self.created:%Y-%m-%d %H:%M:%S}"

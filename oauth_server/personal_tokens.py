@@ -14,10 +14,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, set_token_value
 
-from oauth_server import scopes
+from oauth_server import audit, scopes
 from oauth_server.models import Application, PersonalAccessToken
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def personal_token_create(
     name: str,
     scope: str | Sequence[str],
     expires_in_days: int = DEFAULT_LIFETIME_DAYS,
+    request: HttpRequest | None = None,
 ) -> IssuedToken:
     """Issue a named token with the chosen scopes that expires after the given days."""
     names = (
@@ -117,12 +119,32 @@ def personal_token_create(
         raise ValidationError(
             {"name": ["You already have a token with this name."]}
         ) from exc
+    audit.record(
+        audit.Event.PERSONAL_TOKEN_CREATED,
+        request=request,
+        user=user,
+        application=access_token.application,
+        name=name,
+        scopes=names,
+        expires_in_days=expires_in_days,
+    )
     logger.info("personal token created id=%s user=%s", personal.pk, user.pk)
     return IssuedToken(personal=personal, token=raw)
 
 
 @transaction.atomic
-def personal_token_revoke(*, personal: PersonalAccessToken) -> None:
+def personal_token_revoke(
+    *, personal: PersonalAccessToken, request: HttpRequest | None = None
+) -> None:
     """Revoke the token at once: its access token is deleted, and this row with it."""
+    owner = getattr(request, "user", None)
+    audit.record(
+        audit.Event.PERSONAL_TOKEN_REVOKED,
+        request=request,
+        user=owner
+        if getattr(owner, "pk", None) == personal.user_id
+        else personal.user_id,
+        name=personal.name,
+    )
     logger.info("personal token revoked id=%s user=%s", personal.pk, personal.user_id)
     personal.access_token.revoke()

@@ -17,7 +17,7 @@ from oauth2_provider.models import (
 )
 
 from oauth_server import personal_tokens, scopes
-from oauth_server.models import Application, Consent
+from oauth_server.models import Application, AuditEvent, Consent
 from oauth_server.tokens import checksum, token_is_live
 
 
@@ -194,3 +194,15 @@ def application_asking(*, next_url: str) -> Application | None:
     if request is None or not request.application.is_active:
         return None
     return request.application
+
+
+def security_events(*, user: AbstractBaseUser, limit: int = 20) -> QuerySet[AuditEvent]:
+    """The user's latest audit events, newest first, with their applications.
+
+    One query, along the (user, created) index.
+    """
+    return (
+        AuditEvent.objects.filter(user=user)
+        .select_related("application")
+        .order_by("-created", "-pk")[:limit]
+    )

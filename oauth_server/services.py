@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
     get_access_token_model,
@@ -19,7 +20,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from oauth_server import capabilities, demo, scopes
+from oauth_server import audit, capabilities, demo, scopes
 from oauth_server.models import Application, Consent
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def application_register(
     policy_url: str = "",
     contacts: Sequence[str] = (),
     skip_authorization: bool = False,
+    request: HttpRequest | None = None,
 ) -> Registration:
     """Validate and save a new application; its secret is returned once, never stored."""
     names = scopes.parse(scope)
@@ -80,6 +82,13 @@ def application_register(
         app.client_secret = ""
     app.full_clean()
     app.save()
+    audit.record(
+        audit.Event.APPLICATION_CREATED,
+        request=request,
+        user=_actor(request),
+        application=app,
+        grant_type=app.authorization_grant_type,
+    )
     logger.info(
         "application registered client_id=%s grant=%s", app.client_id, grant_type
     )
@@ -87,7 +96,9 @@ def application_register(
 
 
 @transaction.atomic
-def application_rotate_secret(*, client_id: str) -> Registration:
+def application_rotate_secret(
+    *, client_id: str, request: HttpRequest | None = None
+) -> Registration:
     """Give a confidential application a new secret; the old one stops working now."""
     app = Application.objects.select_for_update().get(client_id=client_id)
     if app.client_type != Application.CLIENT_CONFIDENTIAL:
@@ -95,12 +106,20 @@ def application_rotate_secret(*, client_id: str) -> Registration:
     secret = generate_client_secret()
     app.client_secret = secret
     app.save(update_fields=["client_secret", "updated"])
+    audit.record(
+        audit.Event.APPLICATION_SECRET_ROTATED,
+        request=request,
+        user=_actor(request),
+        application=app,
+    )
     logger.info("client secret rotated client_id=%s", client_id)
     return Registration(application=app, client_secret=secret)
 
 
 @transaction.atomic
-def application_deactivate(*, client_id: str) -> Application:
+def application_deactivate(
+    *, client_id: str, request: HttpRequest | None = None
+) -> Application:
     """Switch an application off and revoke every token and code it holds."""
     app = Application.objects.select_for_update().get(client_id=client_id)
     app.is_active = False
@@ -109,6 +128,12 @@ def application_deactivate(*, client_id: str) -> Application:
     get_refresh_token_model().objects.filter(application=app).delete()
     get_access_token_model().objects.filter(application=app).delete()
     get_grant_model().objects.filter(application=app).delete()
+    audit.record(
+        audit.Event.APPLICATION_DEACTIVATED,
+        request=request,
+        user=_actor(request),
+        application=app,
+    )
     logger.info("application deactivated client_id=%s", client_id)
     return app
 
@@ -151,12 +176,16 @@ def demo_load(*, path: Path) -> dict:
 
 @transaction.atomic
 def consent_remember(
-    *, user: AbstractBaseUser, application: Application, scopes: Sequence[str]
+    *,
+    user: AbstractBaseUser,
+    application: Application,
+    scopes: Sequence[str],
+    request: HttpRequest | None = None,
 ) -> Consent:
     """Record that `user` allowed `application` these scopes, adding to earlier ones.
 
-    Writes only when something is new; the row is locked so two tabs allowing at
-    once both end up in it.
+    Writes the consent only when something is new (the row is locked so two tabs
+    allowing at once both end up in it); the audit log gets every decision.
     """
     consent, created = Consent.objects.select_for_update().get_or_create(
         user=user, application=application, defaults={"scope": " ".join(scopes)}
@@ -164,11 +193,23 @@ def consent_remember(
     if not created and not consent.covers(scopes):
         consent.scope = " ".join(dict.fromkeys([*consent.scope_list, *scopes]))
         consent.save(update_fields=["scope", "granted"])
+    audit.record(
+        audit.Event.CONSENT_GRANTED,
+        request=request,
+        user=user,
+        application=application,
+        scopes=list(scopes),
+    )
     return consent
 
 
 @transaction.atomic
-def consent_withdraw(*, user: AbstractBaseUser, application: Application) -> int:
+def consent_withdraw(
+    *,
+    user: AbstractBaseUser,
+    application: Application,
+    request: HttpRequest | None = None,
+) -> int:
     """Remove `application`'s access for `user`: forget the consent, revoke every
     token and unused code it holds for them. Returns how many tokens went."""
     Consent.objects.filter(user=user, application=application).delete()
@@ -181,5 +222,17 @@ def consent_withdraw(*, user: AbstractBaseUser, application: Application) -> int
         .delete()
     )
     get_grant_model().objects.filter(user=user, application=application).delete()
+    audit.record(
+        audit.Event.CONSENT_REVOKED,
+        request=request,
+        user=user,
+        application=application,
+        tokens_revoked=revoked,
+    )
     logger.info("access removed client_id=%s user=%s", application.client_id, user.pk)
     return revoked
+
+
+def _actor(request: HttpRequest | None) -> AbstractBaseUser | None:
+    """Who made a change: the signed-in user of `request` (None from a command)."""
+    return getattr(request, "user", None)

@@ -10,6 +10,7 @@ import logging
 import re
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
@@ -20,7 +21,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator as BaseValidator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauth_server import auth_time, capabilities, token_cache
+from oauth_server import audit, auth_time, capabilities, token_cache
 from oauth_server.device import DeviceCodeValidatorMixin
 from oauth_server.http import basic_credentials
 from oauth_server.models import Application, RedeemedCode
@@ -241,7 +242,7 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
             .first()
         )
         if grant is None:
-            self._revoke_tokens_of_replayed_code(code, client_id)
+            self._revoke_tokens_of_replayed_code(code, client, request)
             raise errors.InvalidGrantError(
                 description="The authorization code is invalid, expired or already used.",
                 request=request,
@@ -312,11 +313,16 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
 
     def save_bearer_token(self, token, request, *args, **kwargs) -> None:
         if request.grant_type == "client_credentials":
-            # One access token, no refresh token: one INSERT needs no transaction
-            # (DOT's would cost a BEGIN/COMMIT or a savepoint pair per token).
-            self._save_bearer_token(token, request, *args, **kwargs)
+            # One access token, no refresh token, and its audit event: one
+            # transaction, without a savepoint (DOT's atomic() costs a savepoint
+            # pair under an outer transaction). The token view opens none for this
+            # grant, so the two INSERTs commit once, together.
+            with transaction.atomic(savepoint=False):
+                self._save_bearer_token(token, request, *args, **kwargs)
+                self._record_issued(token, request)
             return
         super().save_bearer_token(token, request, *args, **kwargs)
+        self._record_issued(token, request)  # the token endpoint's transaction
         if request.grant_type == "authorization_code":
             # In the same transaction as the tokens: a replay of the code, now or
             # later, finds which tokens to revoke.
@@ -331,24 +337,45 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
                 expires=timezone.now() + timedelta(seconds=lifetime),
             )
 
-    def _revoke_tokens_of_replayed_code(self, code: str, client_id: str) -> None:
+    @staticmethod
+    def _record_issued(token: dict, request) -> None:
+        """The audit event of tokens just stored: which grant, which scopes."""
+        refreshed = request.grant_type == "refresh_token"
+        audit.record(
+            audit.Event.TOKEN_REFRESHED if refreshed else audit.Event.TOKEN_ISSUED,
+            request=request,
+            user=request.user,
+            application=request.client,
+            grant_type=request.grant_type,
+            scopes=str(token.get("scope", "")).split(),
+        )
+
+    def _revoke_tokens_of_replayed_code(self, code: str, client, request) -> None:
         """A used code came back: whoever holds it is not to be trusted."""
         redeemed = RedeemedCode.objects.filter(code_checksum=checksum(code)).first()
         if redeemed is None:
             return
         refresh_model = get_refresh_token_model()
-        family = (
+        family, user_id = (
             refresh_model.objects.filter(token_checksum=redeemed.refresh_token_checksum)
-            .values_list("token_family", flat=True)
+            .values_list("token_family", "user_id")
             .first()
-        )
+        ) or (None, None)
         if family:
             refresh_model.revoke_family(family)
         get_access_token_model().objects.filter(
             token_checksum=redeemed.access_token_checksum
         ).delete()
+        audit.record(
+            audit.Event.TOKEN_REUSE_DETECTED,
+            request=request,
+            user=user_id,
+            application=client,
+            grant_type="authorization_code",
+        )
         logger.warning(
-            "authorization code replayed; its tokens revoked client=%s", client_id
+            "authorization code replayed; its tokens revoked client=%s",
+            client.client_id,
         )
 
     # --- Refresh tokens: rotation decided under a row lock -----------------------------
@@ -360,17 +387,27 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
         here; they then read it revoked, a replay, and DOT revokes the whole family,
         the winner's new tokens included.
         """
-        list(
+        locked = list(
             get_refresh_token_model()
             .objects.select_for_update()
             .filter(token_checksum=checksum(refresh_token))
-            .values_list("pk", flat=True)
+            .values_list("revoked", "token_family", "user_id")
         )
         valid = super().validate_refresh_token(
             refresh_token, client, request, *args, **kwargs
         )
         if valid and not token_is_live(request.refresh_token_instance):
             valid = False
+        if not valid and self._replayed(locked):
+            # DOT has just revoked the family (REFRESH_TOKEN_REUSE_PROTECTION): the
+            # rows locked above say so without another read.
+            audit.record(
+                audit.Event.TOKEN_REUSE_DETECTED,
+                request=request,
+                user=locked[0][2],
+                application=client,
+                grant_type="refresh_token",
+            )
         if not valid:
             logger.warning(
                 "refresh token refused client=%s", getattr(client, "client_id", None)
@@ -383,3 +420,32 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
                 request=request,
             )
         return valid
+
+    @staticmethod
+    def _replayed(rows: list[tuple]) -> bool:
+        """Whether DOT took these refresh-token rows for a replay and revoked the
+        family: every row revoked (a live one would be used instead), one in a
+        family, revoked before the grace period. Within a grace period DOT also asks
+        whether the token was superseded; that case is not recorded."""
+        if not (oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and rows):
+            return False
+        if any(revoked is None for revoked, _family, _user in rows):
+            return False
+        grace = timedelta(seconds=oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS)
+        latest = max(revoked for revoked, _family, _user in rows)
+        return latest <= timezone.now() - grace and any(
+            family for _revoked, family, _user in rows
+        )
+
+    # --- Revocation (RFC 7009) ---------------------------------------------------------
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
+        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
+        # RFC 7009 §2.2: unknown tokens are answered alike, so the event records the
+        # client's request (without a further read to tell which token it named).
+        audit.record(
+            audit.Event.TOKEN_REVOKED,
+            request=request,
+            application=request.client,
+            token_type_hint=token_type_hint or "",
+        )

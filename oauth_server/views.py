@@ -32,6 +32,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid.connect.core import exceptions as oidc_errors
 
 from oauth_server import (
+    audit,
     auth_time,
     capabilities,
     prompts,
@@ -243,12 +244,24 @@ class AuthorizationView(dot_views.AuthorizationView):
             # DOT approves skip_authorization applications (and approval_prompt=auto)
             # while it handles the GET; the page is ours to skip or not.
             raise ConsentPageRequired
-        if allow and request.method == "POST":
-            services.consent_remember(
-                user=request.user,
-                application=Application.objects.get(client_id=credentials["client_id"]),
-                scopes=scopes.split(),
-            )
+        if request.method == "POST":
+            application = Application.objects.get(client_id=credentials["client_id"])
+            if allow:
+                services.consent_remember(
+                    user=request.user,
+                    application=application,
+                    scopes=scopes.split(),
+                    request=request,
+                )
+            else:
+                # DOT answers access_denied (RFC 6749 §4.1.2.1) after this returns.
+                audit.record(
+                    audit.Event.CONSENT_DENIED,
+                    request=request,
+                    user=request.user,
+                    application=application,
+                    scopes=scopes.split(),
+                )
         # Always set, so a `session_auth_time` query parameter can never stand in.
         credentials = {
             **credentials,

@@ -104,8 +104,8 @@ def test_inactive_application_cannot_get_tokens(client, machine_app):
 def test_token_issuance_stays_within_three_queries(
     client, machine_app, django_assert_max_num_queries
 ):
-    """Issuing a client-credentials token reads the client and inserts the token:
-    no transaction around one INSERT, no re-read of the token just stored."""
+    """Issuing a client-credentials token reads the client and inserts the token
+    and its audit event: no savepoint pair, no re-read of the token just stored."""
     auth = (machine_app.client_id, machine_app.cleartext_secret)
     with django_assert_max_num_queries(3):
         response = token_request(
