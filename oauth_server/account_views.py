@@ -14,9 +14,15 @@ from oauth_server.models import Application, PersonalAccessToken
 
 
 class AccountView(LoginRequiredMixin, TemplateView):
-    """Who is signed in: username, name and email, and where the rest is."""
+    """Who is signed in: username, name and email, recent security events, and
+    where the rest is."""
 
     template_name = "oauth_server/account.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["events"] = selectors.security_events(user=self.request.user, limit=10)
+        return context
 
 
 class ConnectedAppsView(LoginRequiredMixin, TemplateView):

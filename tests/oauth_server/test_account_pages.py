@@ -75,6 +75,28 @@ def test_profile_says_who_is_signed_in(session, reader):
     assert "<dd>reader@example.com</dd>" in page
 
 
+def test_account_lists_recent_security_events(
+    client, reader, django_assert_max_num_queries
+):
+    """Sign-ins and personal tokens, newest first, with the address; only one's own."""
+    client.post(
+        LOGIN, {"username": "reader", "password": "wrong"}, REMOTE_ADDR="203.0.113.7"
+    )
+    client.force_login(reader)
+    issue(reader, "backup")
+    issue(UserFactory(username="someone-else"), "theirs")
+
+    with django_assert_max_num_queries(5):  # savepoint, session, user, events, release
+        page = client.get(ACCOUNT).content.decode()
+
+    events = page.split('id="security-events"')[1].split("</ul>")[0]
+    assert events.index('data-event="personal_token.created"') < events.index(
+        'data-event="sign_in.failed"'
+    )
+    assert "203.0.113.7" in events
+    assert events.count("<li") == 2  # not the other user's token
+
+
 def test_profile_says_when_name_and_email_are_missing(client, db):
     user = UserFactory(username="bare", first_name="", last_name="", email="")
     client.force_login(user)
