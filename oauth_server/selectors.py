@@ -199,10 +199,13 @@ def application_asking(*, next_url: str) -> Application | None:
 def security_events(*, user: AbstractBaseUser, limit: int = 20) -> QuerySet[AuditEvent]:
     """The user's latest audit events, newest first, with their applications.
 
-    One query, along the (user, created) index.
+    Failed sign-ins and lockouts name no user, only the username typed: those typed
+    as this user's name count too (someone trying their password). One query.
     """
     return (
-        AuditEvent.objects.filter(user=user)
+        AuditEvent.objects.filter(
+            Q(user=user) | Q(user__isnull=True, username__iexact=user.get_username())
+        )
         .select_related("application")
         .order_by("-created", "-pk")[:limit]
     )

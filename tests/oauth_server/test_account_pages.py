@@ -93,8 +93,9 @@ def test_account_lists_recent_security_events(
     assert events.index('data-event="personal_token.created"') < events.index(
         'data-event="sign_in.failed"'
     )
-    assert "203.0.113.7" in events
-    assert events.count("<li") == 2  # not the other user's token
+    assert "203.0.113.7" in events  # where the wrong password came from
+    assert 'data-event="sign_in.succeeded"' in events
+    assert events.count("<li") == 3  # not the other user's token
 
 
 def test_profile_says_when_name_and_email_are_missing(client, db):
