@@ -5,8 +5,12 @@ Django's admin autodiscovery must not import it first (circular import).
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from oauth2_provider.admin import ApplicationAdmin as DOTApplicationAdmin
 from oauth2_provider.forms import ApplicationForm as DOTApplicationForm
 
@@ -74,7 +78,7 @@ class ApplicationAdmin(DOTApplicationAdmin):
     list_filter = ("is_active", *DOTApplicationAdmin.list_filter)
     search_fields = ("name", "client_id")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    actions = ["deactivate"]
+    actions = ["rotate_secret", "deactivate"]
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -94,3 +98,37 @@ class ApplicationAdmin(DOTApplicationAdmin):
         for app in queryset:
             services.application_deactivate(client_id=app.client_id, request=request)
         self.message_user(request, f"Deactivated {queryset.count()} application(s).")
+
+    @admin.action(description="Rotate the client secret (shown once)")
+    def rotate_secret(self, request, queryset) -> HttpResponse | None:
+        """New secrets for the selected confidential applications, on one page that
+        is never stored; the old secrets stop working at once. Public clients,
+        which have no secret, are named and left alone."""
+        rotated, skipped = [], []
+        for app in queryset.order_by("name"):
+            try:
+                rotated.append(
+                    services.application_rotate_secret(
+                        client_id=app.client_id, request=request
+                    )
+                )
+            except ValidationError:
+                skipped.append(app)
+        if not rotated:
+            self.message_user(
+                request, "Public clients have no secret to rotate.", messages.WARNING
+            )
+            return None
+        response = TemplateResponse(
+            request,
+            "admin/oauth_server/application/rotated_secrets.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "New client secrets",
+                "opts": self.model._meta,
+                "rotated": rotated,
+                "skipped": skipped,
+            },
+        )
+        add_never_cache_headers(response)
+        return response
