@@ -4,7 +4,7 @@ import json
 import textwrap
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 
@@ -139,9 +139,27 @@ def authorization_code(
     login = browser.get(node.url(f"/o/authorize/?{urlencode(query)}"), timeout=TIMEOUT)
     assert "/accounts/login/" in login.url, login.status_code
     fields = {**form_fields(login.text), "username": username, "password": PASSWORD}
-    consent = browser.post(
-        login.url, data=fields, headers={"Referer": login.url}, timeout=TIMEOUT
+    signed_in = browser.post(
+        login.url,
+        data=fields,
+        headers={"Referer": login.url},
+        allow_redirects=False,
+        timeout=TIMEOUT,
     )
+    assert signed_in.status_code == 302, signed_in.status_code
+    # Back to the authorization request: straight to the client with a code when
+    # the user allowed this application these scopes before (remembered consent),
+    # otherwise the consent page. The client's callback is never followed.
+    consent = browser.get(
+        urljoin(login.url, signed_in.headers["Location"]),
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    if consent.status_code == 302:
+        assert consent.headers["Location"].startswith(CALLBACK), consent.headers
+        return parse_qs(urlsplit(consent.headers["Location"]).query)["code"][
+            0
+        ], verifier
     assert "wants to access your account" in consent.text, consent.status_code
     redirect = browser.post(
         consent.url,
