@@ -22,6 +22,12 @@ def send(
         response = http.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout as error:
         raise ServerUnreachable(origin(url), "It did not answer in time.") from error
+    except requests.exceptions.SSLError as error:
+        raise ServerUnreachable(
+            origin(url),
+            "Its TLS certificate is not trusted: point REQUESTS_CA_BUNDLE at the CA "
+            "that signed it.",
+        ) from error
     except requests.RequestException as error:
         raise ServerUnreachable(origin(url), "Is it running?") from error
     if response.status_code >= 500:

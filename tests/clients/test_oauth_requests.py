@@ -103,6 +103,17 @@ def test_unreachable_server(failure):
         oauth_client(http).metadata()
 
 
+def test_untrusted_certificate_says_so():
+    """A TLS failure names the certificate and the fix, not "is it running?"."""
+    http = FakeHTTP()
+    http.answers.clear()
+    failure = requests.exceptions.SSLError("certificate verify failed")
+    http.queue("GET", "/.well-known/openid-configuration", failure, failure)
+
+    with pytest.raises(ServerUnreachable, match="REQUESTS_CA_BUNDLE"):
+        oauth_client(http).metadata()
+
+
 def test_api_maps_bearer_errors():
     """RFC 6750 §3.1: 401 invalid_token, 403 insufficient_scope with the scope."""
     http = FakeHTTP()
