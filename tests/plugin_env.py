@@ -12,7 +12,10 @@ everything `config.settings` derives from DEBUG and the environment.
 
 import os
 import secrets
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 PROFILE = os.environ.get("TEST_PROFILE", "dev")
 PRODUCTION_ISSUER = "https://testserver"
@@ -35,6 +38,22 @@ def production_environ() -> dict[str, str]:
         # Collected static files: none needed, but WhiteNoise wants the folder.
         "STATIC_ROOT": tempfile.mkdtemp(prefix="bookshelf-production-static-"),
     }
+
+
+def run_manage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`manage.py ARGS` in a fresh process with `env` over this one's environment,
+    without the development settings this test run itself uses."""
+    dev_only = ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    base = {k: v for k, v in os.environ.items() if k not in dev_only}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 if PROFILE == "production":

@@ -7,39 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from oauth_server import keys
-from tests.plugin_env import production_environ
+from tests.plugin_env import production_environ, run_manage
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_manage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    dev_only = ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
-    base = {k: v for k, v in os.environ.items() if k not in dev_only}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
-def production_env(tmp_path_factory) -> dict[str, str]:
-    var = tmp_path_factory.mktemp("var")
-    return {
-        "DEBUG": "false",
-        "SECRET_KEY": "x" * 20 + "production-like-secret-key-" + "y" * 30,
-        "ALLOWED_HOSTS": "auth.example.com",
-        "OAUTH_ISSUER": "https://auth.example.com",
-        "OIDC_RSA_PRIVATE_KEY": keys.generate_rsa_pem(),
-        "VAR_DIR": str(var),
-        # Preload is an operator decision (README); a site that opts in is clean.
-        "SECURE_HSTS_PRELOAD": "true",
-    }
+def production_env() -> dict[str, str]:
+    return production_environ()
 
 
 @pytest.mark.parametrize(
@@ -53,16 +28,6 @@ def test_production_refuses_to_start_without(production_env, missing):
 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
-
-
-def test_check_deploy_is_clean(production_env):
-    """`check --deploy` with a production-like environment reports nothing."""
-    result = run_manage(
-        ["check", "--deploy", "--fail-level", "WARNING"], production_env
-    )
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
 
 
 @pytest.mark.parametrize(

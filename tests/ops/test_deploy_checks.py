@@ -1,31 +1,18 @@
 """`manage.py check --deploy` with the production profile's environment."""
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.plugin_env import production_environ
+from tests.plugin_env import production_environ, run_manage
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
-    # Without the test run's own settings (conftest allows async-unsafe ORM calls).
-    dev_only = ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
-    base = {k: v for k, v in os.environ.items() if k not in dev_only}
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_manage(["check", "--deploy", "--fail-level", "WARNING"], env)
 
 
 @pytest.fixture(scope="module")
