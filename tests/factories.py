@@ -135,3 +135,23 @@ def expire_access_tokens(**filters) -> None:
     checksums = list(tokens.values_list("token_checksum", flat=True))
     tokens.update(expires=timezone.now() - timedelta(minutes=1))
     token_cache.access_tokens_forget(checksums)
+
+
+def admin_application_form(**overrides: str) -> dict[str, str]:
+    """A valid POST of the admin's "Add application" form, with `overrides`."""
+    return {
+        "name": "Partner",
+        "client_id": "partner",
+        "client_type": "confidential",
+        "authorization_grant_type": "authorization-code",
+        "client_secret": "s" * 40,
+        "hash_client_secret": "on",
+        "redirect_uris": "https://partner.example/cb",
+        "post_logout_redirect_uris": "",
+        "allowed_origins": "",
+        "allowed_scopes": "openid books:read",
+        "algorithm": "RS256",
+        "contacts": "",
+        "is_active": "on",
+        **overrides,
+    }

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from oauth_server import capabilities, services
 from oauth_server.models import Application
-from tests.factories import ApplicationFactory
+from tests.factories import ApplicationFactory, admin_application_form
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ROOT / "oauth_server" / "management" / "commands"
@@ -224,21 +224,7 @@ def test_admin_shows_contacts_as_lines(admin_client):
 def test_admin_saves_contacts_from_lines(admin_client):
     response = admin_client.post(
         reverse("admin:oauth_server_application_add"),
-        {
-            "name": "Partner",
-            "client_id": "partner",
-            "client_type": "confidential",
-            "authorization_grant_type": "authorization-code",
-            "client_secret": "s" * 40,
-            "hash_client_secret": "on",
-            "redirect_uris": "https://partner.example/cb",
-            "post_logout_redirect_uris": "",
-            "allowed_origins": "",
-            "allowed_scopes": "openid books:read",
-            "algorithm": "RS256",
-            "contacts": "a@example.com\n\n b@example.com \n",
-            "is_active": "on",
-        },
+        admin_application_form(contacts="a@example.com\n\n b@example.com \n"),
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     app = Application.objects.get(client_id="partner")

@@ -11,7 +11,7 @@ from oauth2_provider.models import get_access_token_model
 
 from oauth_server import audit, selectors, services
 from oauth_server.models import Application, AuditEvent, Consent
-from tests.factories import UserFactory
+from tests.factories import UserFactory, admin_application_form
 from tests.oauth_server.flows import (
     CodeRequest,
     authorize,
@@ -64,25 +64,6 @@ def code_request(app) -> CodeRequest:
     return CodeRequest(
         client_id=app.client_id, redirect_uri="https://client.example/callback"
     )
-
-
-def admin_application_form(**overrides: str) -> dict[str, str]:
-    return {
-        "name": "Partner",
-        "client_id": "partner",
-        "client_type": "confidential",
-        "authorization_grant_type": "authorization-code",
-        "client_secret": "s" * 40,
-        "hash_client_secret": "on",
-        "redirect_uris": "https://partner.example/cb",
-        "post_logout_redirect_uris": "",
-        "allowed_origins": "",
-        "allowed_scopes": "openid books:read",
-        "algorithm": "RS256",
-        "contacts": "",
-        "is_active": "on",
-        **overrides,
-    }
 
 
 # --- Sign-in ---------------------------------------------------------------------------
