@@ -13,7 +13,7 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from oauth_server import capabilities, keys, scopes, user_codes
+from oauth_server import capabilities, keys, resource_servers, scopes, user_codes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -370,6 +370,8 @@ OAUTH2_PROVIDER = {
     "DEVICE_FLOW_INTERVAL": 5,
     # RFC 9728 protected resource metadata
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Bookshelf catalogue API",
+    # RFC 8707: which audience a bearer request needs (oauth_server/audience.py).
+    "RESOURCE_SERVER_TOKEN_RESOURCE_VALIDATOR": "oauth_server.audience.allows_request",
 }
 
 # --- Resource API (resources/): DRF, throttling, OpenAPI ----------------------------
@@ -382,6 +384,26 @@ API_THROTTLE_RATES = {
     "catalogue_writes": env.str("API_RATE_CATALOGUE_WRITES", default="200/hour"),
     "review_writes": env.str("API_RATE_REVIEW_WRITES", default="30/hour"),
 }
+
+# The resource servers tokens are minted for (RFC 8707 resource indicators), each
+# named by its canonical URI. The REST API's is the API root on the issuer's origin
+# (tokens name it as their `aud`); the catalogue MCP server's is its endpoint. The
+# MCP server's own confidential client may exchange the tokens it receives for
+# tokens for the REST API (RFC 8693).
+API_RESOURCE_URL = env.str(
+    "API_RESOURCE_URL", default=f"{OAUTH_ISSUER or 'http://127.0.0.1:8000'}/api/"
+)
+MCP_SERVER_URL = env.str("MCP_SERVER_URL", default="http://127.0.0.1:8002/mcp")
+MCP_CLIENT_ID = env.str("MCP_CLIENT_ID", default="bookshelf-mcp")
+for _name, _url in (
+    ("API_RESOURCE_URL", API_RESOURCE_URL),
+    ("MCP_SERVER_URL", MCP_SERVER_URL),
+):
+    if resource_servers.normalise(_url) is None:
+        raise ImproperlyConfigured(
+            f"{_name} must be an absolute http(s) URL without query or fragment, "
+            f"not {_url!r}."
+        )
 
 # The authorization server's own settings (oauth_server/conf.py has the defaults).
 OAUTH_SERVER = {
@@ -401,6 +423,11 @@ OAUTH_SERVER = {
     ),
     "oidc_key_dir": OIDC_KEY_DIR,
     "demo_credentials_file": VAR_DIR / "demo.json",
+    "resource_servers": resource_servers.registry(
+        api_url=API_RESOURCE_URL,
+        mcp_url=MCP_SERVER_URL,
+        mcp_client_ids=(MCP_CLIENT_ID,),
+    ),
 }
 
 # --- Sign-in protection (django-axes; our hooks in oauth_server/sign_in.py) -------------

@@ -12,6 +12,9 @@ AUTHORIZATION_CODE = "authorization_code"
 CLIENT_CREDENTIALS = "client_credentials"
 REFRESH_TOKEN = "refresh_token"
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+# RFC 8693 §2.1: for resource servers registered as such (resource_servers.py), not
+# an application's registered grant.
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 
 # What the token endpoint accepts as grant_type, in discovery order.
 GRANT_TYPES: tuple[str, ...] = (
@@ -19,6 +22,7 @@ GRANT_TYPES: tuple[str, ...] = (
     CLIENT_CREDENTIALS,
     REFRESH_TOKEN,
     DEVICE_CODE,
+    TOKEN_EXCHANGE,
 )
 
 # What an application may be registered for: DOT's `authorization_grant_type`

@@ -8,6 +8,9 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from oauth_server import resource_servers
+from oauth_server.resource_servers import ResourceServer
+
 
 @dataclass(frozen=True)
 class ServerSettings:
@@ -39,6 +42,9 @@ class ServerSettings:
     oidc_key_dir: Path = Path("var/oidc")
     # The demo credentials `loaddemo` writes (mode 0600) and `make run` reads.
     demo_credentials_file: Path = Path("var/demo.json")
+    # The resource servers tokens may be minted for (RFC 8707), with their canonical
+    # URIs, accepted scopes and the clients that run them (resource_servers.py).
+    resource_servers: tuple[ResourceServer, ...] = resource_servers.DEVELOPMENT
 
 
 @cache

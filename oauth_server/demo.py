@@ -52,6 +52,16 @@ DEMO_APPS = [
         "scope": scopes.INTROSPECTION,
         "description": "A resource server that introspects tokens.",
     },
+    # The catalogue MCP server: introspects the tokens agents bring it, and exchanges
+    # them for tokens for the REST API (RFC 8693; resource_servers.py names it).
+    {
+        "client_id": "bookshelf-mcp",
+        "name": "Catalogue MCP server",
+        "client_type": "confidential",
+        "grant_type": "client-credentials",
+        "scope": scopes.INTROSPECTION,
+        "description": "The catalogue's MCP server for AI agents.",
+    },
     # Swagger UI's "Authorize" at /api/docs/: authorization code + PKCE, no secret.
     {
         "client_id": "api-docs",

@@ -37,6 +37,7 @@ from oauthlib.openid.connect.core.grant_types.base import (
     GrantTypeBase as OpenIDGrantTypeBase,
 )
 
+from oauth_server import audience
 from oauth_server.conf import server_settings
 from oauth_server.net import client_address
 from oauth_server.tokens import checksum
@@ -244,6 +245,7 @@ class DeviceCodeGrant(BaseDeviceCodeGrant):
         self.request_validator.validate_device_code(
             getattr(request, "device_code", None), request.client, request
         )
+        audience.validate_token_resource(request)  # once the grant's scopes are known
 
     def create_token_response(self, request: OAuthlibRequest, token_handler):
         headers = self._get_default_headers()

@@ -324,6 +324,32 @@ class BearerCacheEpoch(models.Model):
         return f"bearer cache epoch {self.value}"
 
 
+class TokenDelegation(models.Model):
+    """An access token issued by token exchange (RFC 8693): who acts for the user.
+
+    The token itself belongs to the user and the application of the token it was
+    exchanged for, so removing that application's access revokes it too; this row
+    names the resource server's client that obtained it (`act` in introspection,
+    RFC 8693 §4.1) and goes with the token.
+    """
+
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        on_delete=models.CASCADE,
+        related_name="delegation",
+    )
+    actor = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The resource server's client that exchanged the token.",
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"token {self.access_token_id} obtained by {self.actor_id}"
+
+
 class AuditEvent(models.Model):
     """A security-relevant change: who did what, when, from where, to which client.
 
@@ -343,6 +369,7 @@ class AuditEvent(models.Model):
         TOKEN_REFRESHED = "token.refreshed", "Token refreshed"
         TOKEN_REVOKED = "token.revoked", "Token revoked"
         TOKEN_REUSE_DETECTED = "token.reuse_detected", "Token reuse detected"
+        TOKEN_EXCHANGED = "token.exchanged", "Token exchanged"
         APPLICATION_CREATED = "application.created", "Application created"
         APPLICATION_CHANGED = "application.changed", "Application changed"
         APPLICATION_SECRET_ROTATED = (

@@ -40,7 +40,8 @@ def live_token(*, value: str) -> AbstractAccessToken | AbstractRefreshToken | No
     digest = checksum(value)
     access = (
         get_access_token_model()
-        .objects.select_related("user", "application")
+        # The delegation of an exchanged token (RFC 8693 `act`) in the same query.
+        .objects.select_related("user", "application", "delegation__actor")
         .filter(token_checksum=digest)
         .first()
     )

@@ -11,7 +11,7 @@ from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
 )
 from oauthlib.openid import Server as OpenIDServer
 
-from oauth_server import capabilities, device
+from oauth_server import audience, capabilities, device, token_exchange
 
 # RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters; §4.1 allows 43-128
 # characters of the unreserved alphabet for any challenge.
@@ -129,6 +129,10 @@ class Server(OpenIDServer):
     - The device grant checks its device code, once, for its client, and issues an
       ID token with `openid` (oauth_server/device.py).
     - A malformed OIDC `claims` parameter is `invalid_request` (OIDC Core §5.5).
+    - `resource` names one known resource server, and scopes stay within what it
+      accepts, at the authorization and token endpoints (oauth_server/audience.py).
+    - Token exchange (RFC 8693) for resource servers acting on a user's behalf
+      (oauth_server/token_exchange.py).
     """
 
     def __init__(self, request_validator: object, **kwargs: object) -> None:
@@ -157,3 +161,18 @@ class Server(OpenIDServer):
         self.openid_connect_auth.proxy_target.custom_validators.pre_auth.append(
             validate_claims_parameter
         )
+        for grant in (self.auth_grant, self.openid_connect_auth.proxy_target):
+            grant.custom_validators.post_auth.append(
+                audience.validate_authorization_resource
+            )
+        for grant in (
+            self.auth_grant,
+            self.openid_connect_auth.proxy_target,
+            self.refresh_grant,
+            self.credentials_grant,
+        ):
+            grant.custom_validators.post_token.append(audience.validate_token_resource)
+        self.token_exchange_grant = token_exchange.TokenExchangeGrant(
+            request_validator, **kwargs
+        )
+        self._grant_types[capabilities.TOKEN_EXCHANGE] = self.token_exchange_grant

@@ -22,7 +22,6 @@ NOT_OFFERED_GRANTS = [
     "implicit",
     "openid",
     "urn:ietf:params:oauth:grant-type:jwt-bearer",
-    "urn:ietf:params:oauth:grant-type:token-exchange",
 ]
 NOT_OFFERED_RESPONSE_TYPES = [
     "token",

@@ -178,7 +178,9 @@ def test_loaddemo_is_idempotent(settings, tmp_path):
         "marginalia-web",
         "marginalia-cli",
         "catalogue-sync",
+        "bookshelf-mcp",
     }
+    assert state["clients"]["bookshelf-mcp"]["client_secret"]
     assert (tmp_path / "demo.json").stat().st_mode & 0o777 == 0o600
 
 
