@@ -48,6 +48,7 @@ def test_only_secure_choices_are_advertised(document):
         "client_credentials",
         "refresh_token",
         "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
     ]
     assert document["authorization_response_iss_parameter_supported"] is True
     assert document["id_token_signing_alg_values_supported"] == ["RS256"]

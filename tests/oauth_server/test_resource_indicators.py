@@ -330,3 +330,32 @@ def test_authorize_helper_still_works_without_resource(client, user, web_app):
     """The shared flow helper (no resource) still gets a code."""
     client.force_login(user)
     assert "code" in authorize(client, code_request(web_app))
+
+
+def test_consent_form_with_a_forged_resource_is_refused(client, user, web_app):
+    """The consent form's hidden resource field is checked again when posted."""
+    client.force_login(user)
+    request = code_request(web_app)
+    assert client.get(request.url()).status_code == 200
+    form = {**request.params(), "allow": "Authorize", "resource": "https://evil.example/"}
+    response = client.post(reverse("oauth2_provider:authorize"), form)
+    assert response.status_code == 302
+    answer = query_of(response["Location"])
+    assert answer["error"] == "invalid_target"
+    assert answer["state"] == request.state
+
+
+def test_remembered_consent_keeps_the_resource(
+    client, user, web_app, introspector, mcp_uri
+):
+    """Without the consent page (consent on record) the code is still for the
+    resource asked for."""
+    client.force_login(user)
+    authorize(client, code_request(web_app))  # consent now on record
+    request = code_request(web_app)
+    response = client.get(request.url(resource=mcp_uri))
+    assert response.status_code == 302
+    code = query_of(response["Location"])["code"]
+    auth = (web_app.client_id, web_app.cleartext_secret)
+    tokens = json_of(exchange_code(client, request, code, auth=auth))
+    assert introspect(client, introspector, tokens["access_token"])["aud"] == [mcp_uri]
