@@ -7,7 +7,7 @@ audience check of the REST API and token exchange (RFC 8693) read it through
 `server_settings()`.
 
 A resource indicator names one of these servers when it equals its canonical URI
-once both are normalised (`normalise`): scheme and host in lower case, the default
+(or an alias) once both are normalised (`normalise`): scheme and host in lower case, the default
 port dropped, a trailing slash ignored. Tokens record the canonical URI, so `aud`
 in introspection always reads the same whatever spelling the client sent.
 """
@@ -40,6 +40,10 @@ class ResourceServer:
     # Confidential clients that act as this resource server: they may exchange a
     # token minted for it (RFC 8693) for one whose audience is another resource.
     client_ids: frozenset[str] = frozenset()
+    # Other URIs that name this server. The REST API's RFC 9728 document
+    # (`/.well-known/oauth-protected-resource`) describes the whole origin, so a
+    # client that takes its resource indicator from there sends the origin.
+    aliases: frozenset[str] = frozenset()
 
     def allowed_scopes(self) -> frozenset[str]:
         """What a token whose audience is this server may carry."""
@@ -75,9 +79,14 @@ def registry(
 ) -> tuple[ResourceServer, ...]:
     """The resource servers this authorization server issues tokens for."""
     books = frozenset({scopes.BOOKS_READ, scopes.BOOKS_WRITE})
+    api_origin = urlsplit(api_url)._replace(path="", query="", fragment="").geturl()
     return (
         ResourceServer(
-            key=API, name="Bookshelf catalogue API", uri=api_url, scopes=books
+            key=API,
+            name="Bookshelf catalogue API",
+            uri=api_url,
+            scopes=books,
+            aliases=frozenset({api_origin}),
         ),
         ResourceServer(
             key=MCP,
@@ -94,7 +103,14 @@ def find(servers: tuple[ResourceServer, ...], uri: object) -> ResourceServer | N
     wanted = normalise(uri)
     if wanted is None:
         return None
-    return next((s for s in servers if normalise(s.uri) == wanted), None)
+    return next(
+        (
+            server
+            for server in servers
+            if wanted in {normalise(uri) for uri in (server.uri, *server.aliases)}
+        ),
+        None,
+    )
 
 
 def of_client(

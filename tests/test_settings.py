@@ -42,6 +42,27 @@ def test_production_issuer_must_be_an_https_origin(production_env, issuer):
     assert "OAUTH_ISSUER" in result.stderr
 
 
+@pytest.mark.parametrize("name", ["API_RESOURCE_URL", "MCP_SERVER_URL"])
+@pytest.mark.parametrize(
+    "value", ["/api/", "https://api.example.com/#x", "https://api.example.com/?a=1"]
+)
+def test_resource_server_uris_must_be_absolute(production_env, name, value):
+    """A resource indicator that no client could send stops the process."""
+    result = run_manage(["check"], {**production_env, name: value})
+
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+def test_production_api_resource_is_on_the_issuer(production_env):
+    """Unset, the REST API's canonical URI is the issuer's /api/."""
+    script = "from django.conf import settings; print(settings.API_RESOURCE_URL)"
+    result = run_manage(["shell", "-c", script], production_env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == f"{production_env['OAUTH_ISSUER']}/api/"
+
+
 # What tests/plugin_env.py may have set in this process, for either profile.
 PROFILE_VARIABLES = (
     "DEBUG",

@@ -337,7 +337,11 @@ def test_consent_form_with_a_forged_resource_is_refused(client, user, web_app):
     client.force_login(user)
     request = code_request(web_app)
     assert client.get(request.url()).status_code == 200
-    form = {**request.params(), "allow": "Authorize", "resource": "https://evil.example/"}
+    form = {
+        **request.params(),
+        "allow": "Authorize",
+        "resource": "https://evil.example/",
+    }
     response = client.post(reverse("oauth2_provider:authorize"), form)
     assert response.status_code == 302
     answer = query_of(response["Location"])
@@ -359,3 +363,25 @@ def test_remembered_consent_keeps_the_resource(
     auth = (web_app.client_id, web_app.cleartext_secret)
     tokens = json_of(exchange_code(client, request, code, auth=auth))
     assert introspect(client, introspector, tokens["access_token"])["aud"] == [mcp_uri]
+
+
+def test_resource_from_the_rest_api_metadata_is_known(
+    client, settings, issuer, machine_app, introspector
+):
+    """RFC 9728's `resource` for the API (its origin) names the REST API; the token
+    records the API's canonical URI."""
+    settings.OAUTH_SERVER = {
+        **settings.OAUTH_SERVER,
+        "resource_servers": resource_servers.registry(
+            api_url=f"{issuer}/api/", mcp_url="http://127.0.0.1:8002/mcp"
+        ),
+    }
+    resource = client.get("/.well-known/oauth-protected-resource").json()["resource"]
+    response = token_request(
+        client,
+        {"grant_type": "client_credentials", "resource": resource},
+        auth=(machine_app.client_id, machine_app.cleartext_secret),
+    )
+    assert response.status_code == 200, response.content
+    token = json_of(response)["access_token"]
+    assert introspect(client, introspector, token)["aud"] == [f"{issuer}/api/"]
