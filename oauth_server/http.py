@@ -163,6 +163,7 @@ DEFAULT_DESCRIPTIONS = {
         "The device code has expired; start again at the device authorization endpoint."
     ),
     "invalid_token": "The access token is invalid, expired or revoked.",
+    "invalid_target": "The resource is unknown or not allowed (RFC 8707 §2).",
     "insufficient_scope": "The access token lacks the scope this request needs.",
     "server_error": "The server could not complete the request.",
     "temporarily_unavailable": "The server is temporarily unavailable; retry later.",

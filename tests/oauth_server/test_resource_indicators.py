@@ -6,16 +6,21 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from oauth2_provider.models import get_access_token_model
 
 from oauth_server import resource_servers
 from oauth_server.conf import server_settings
+from oauth_server.tokens import checksum
 from tests.oauth_server.flows import (
+    DEVICE_GRANT,
     CodeRequest,
     authorize,
+    decide_device,
     exchange_code,
     form_post,
     json_of,
     query_of,
+    start_device,
     token_request,
 )
 
@@ -385,3 +390,27 @@ def test_resource_from_the_rest_api_metadata_is_known(
     assert response.status_code == 200, response.content
     token = json_of(response)["access_token"]
     assert introspect(client, introspector, token)["aud"] == [f"{issuer}/api/"]
+
+
+def test_device_grant_checks_the_resource(client, user, device_app, mcp_uri):
+    """The device grant's token request takes a known resource, refuses others."""
+    started = start_device(client, device_app)
+    decide_device(client, user, started["user_code"])
+    data = {
+        "grant_type": DEVICE_GRANT,
+        "device_code": started["device_code"],
+        "client_id": device_app.client_id,
+        "resource": "https://evil.example/",
+    }
+    refused = token_request(client, data)
+    assert refused.status_code == 400
+    assert json_of(refused)["error"] == "invalid_target"
+    started = start_device(client, device_app)
+    decide_device(client, user, started["user_code"])
+    data.update(device_code=started["device_code"], resource=mcp_uri)
+    issued = token_request(client, data)
+    assert issued.status_code == 200, issued.content
+    token = get_access_token_model().objects.get(
+        token_checksum=checksum(json_of(issued)["access_token"])
+    )
+    assert token.resource == [mcp_uri]
