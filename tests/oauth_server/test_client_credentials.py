@@ -101,15 +101,23 @@ def test_inactive_application_cannot_get_tokens(client, machine_app):
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param({}, id="no-resource"),
+        pytest.param({"resource": "http://127.0.0.1:8002/mcp"}, id="resource"),
+    ],
+)
 def test_token_issuance_stays_within_three_queries(
-    client, machine_app, django_assert_max_num_queries
+    client, machine_app, django_assert_max_num_queries, extra
 ):
     """Issuing a client-credentials token reads the client and inserts the token
-    and its audit event: no savepoint pair, no re-read of the token just stored."""
+    and its audit event: no savepoint pair, no re-read of the token just stored.
+    A resource indicator is checked against settings, not the database."""
     auth = (machine_app.client_id, machine_app.cleartext_secret)
     with django_assert_max_num_queries(3):
         response = token_request(
-            client, {"grant_type": "client_credentials"}, auth=auth
+            client, {"grant_type": "client_credentials", **extra}, auth=auth
         )
 
     assert response.status_code == 200, response.content

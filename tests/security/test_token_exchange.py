@@ -154,6 +154,7 @@ def test_scope_cannot_widen(client, mcp_app, subject, subject_scope, requested):
     assert response.status_code == 400
     assert json_of(response)["error"] == "invalid_scope"
     assert not TokenDelegation.objects.exists()
+    assert not AuditEvent.objects.filter(event=AuditEvent.Event.TOKEN_EXCHANGED)
 
 
 def test_another_confidential_client_is_unauthorized(client, web_app, subject):
