@@ -32,6 +32,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid.connect.core import exceptions as oidc_errors
 
 from oauth_server import (
+    audience,
     audit,
     auth_time,
     capabilities,
@@ -295,6 +296,8 @@ class AuthorizationView(dot_views.AuthorizationView):
         # Incremental consent: ask about what is new, mention what stays.
         context["scope_items"] = [i for i in items if i["name"] not in granted]
         context["granted_items"] = [i for i in items if i["name"] in granted]
+        # RFC 8707: the one resource server the token will be for (validated).
+        context["resource_server"] = audience.server_for(kwargs.get("resource"))
         return context
 
 

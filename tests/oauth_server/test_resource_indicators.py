@@ -414,3 +414,14 @@ def test_device_grant_checks_the_resource(client, user, device_app, mcp_uri):
         token_checksum=checksum(json_of(issued)["access_token"])
     )
     assert token.resource == [mcp_uri]
+
+
+def test_consent_page_names_the_resource_server(client, user, web_app, mcp_uri):
+    client.force_login(user)
+    page = client.get(code_request(web_app).url(resource=mcp_uri))
+    assert page.status_code == 200
+    assert page.context["resource_server"].uri == mcp_uri
+    assert b"Catalogue MCP server" in page.content
+    plain = client.get(code_request(web_app).url())
+    assert plain.context["resource_server"] is None
+    assert b'id="resource-server"' not in plain.content
