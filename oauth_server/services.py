@@ -297,7 +297,7 @@ def demo_load(*, path: Path) -> dict:
         user.set_password(state["password"])
         user.save()
     # The demo user sees the developer portal too (`make run`).
-    user.groups.add(Group.objects.get(name=developers.DEVELOPERS))
+    user.groups.add(Group.objects.get_or_create(name=developers.DEVELOPERS)[0])
     for spec in demo.DEMO_APPS:
         client_id = spec["client_id"]
         known = Application.objects.filter(client_id=client_id).exists()
