@@ -10,5 +10,12 @@ DEVELOPERS = "developers"
 
 
 def is_developer(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Whether `user` is signed in and in the developers group."""
-    return user.is_authenticated and user.groups.filter(name=DEVELOPERS).exists()
+    """Whether `user` is signed in and in the developers group.
+
+    Asked once per user object: a request's view and its page's nav share the answer.
+    """
+    if not user.is_authenticated:
+        return False
+    if not hasattr(user, "_is_developer"):
+        user._is_developer = user.groups.filter(name=DEVELOPERS).exists()
+    return user._is_developer

@@ -202,7 +202,7 @@ def test_registering_a_public_client_goes_to_its_page(session):
         form(
             client_type="public",
             authorization_grant_type="authorization-code",
-            redirect_uris="http://127.0.0.1:8080/callback\nhttps://app.example/cb",
+            redirect_uris="https://app.example/cb\nhttps://app.example/cb2",
             requested_scopes=["openid", "books:read"],
         ),
     )
@@ -210,7 +210,7 @@ def test_registering_a_public_client_goes_to_its_page(session):
     app = Application.objects.get()
     assert response.status_code == 302
     assert response["Location"] == url("developer-app", app)
-    assert app.redirect_uris == "http://127.0.0.1:8080/callback https://app.example/cb"
+    assert app.redirect_uris == "https://app.example/cb https://app.example/cb2"
     assert app.algorithm == "RS256"  # so that openid works once approved
 
 

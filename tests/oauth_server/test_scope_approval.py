@@ -179,7 +179,9 @@ def test_the_migration_creates_the_developers_group(db):
     assert Group.objects.filter(name=DEVELOPERS).exists()
 
 
-def test_the_demo_user_is_a_developer(db, tmp_path):
+def test_the_demo_user_is_a_developer(db, tmp_path, oauth2_settings_override):
+    # The demo clients call back on loopback http, as `make run` allows.
+    oauth2_settings_override(ALLOWED_REDIRECT_URI_SCHEMES=["https", "http"])
     services.demo_load(path=tmp_path / "demo.json")
     services.demo_load(path=tmp_path / "demo.json")
 
