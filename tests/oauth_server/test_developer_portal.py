@@ -1,5 +1,6 @@
-"""The developer portal: who may use it, registering with errors inline, secrets
-shown once, deactivation, and the audit event of each change."""
+"""The developer portal: registering with errors inline, secrets shown once,
+deactivation, and the audit event of each change (who may use it:
+tests/security/test_developer_portal_access.py)."""
 
 import re
 
@@ -11,66 +12,19 @@ from oauth2_provider.models import get_access_token_model
 
 from oauth_server import services
 from oauth_server.models import Application, AuditEvent
-from tests.conftest import REQUEST_DEFAULTS, basic_auth
+from tests.conftest import REQUEST_DEFAULTS
 from tests.factories import AccessTokenFactory, DeveloperFactory, UserFactory
+from tests.oauth_server.portal import (
+    APPS,
+    REGISTER,
+    SECRET,
+    client_credentials,
+    form,
+    register,
+    url,
+)
 
 Event = AuditEvent.Event
-APPS = reverse("oauth2_provider:developer-apps")
-REGISTER = reverse("oauth2_provider:developer-app-register")
-LOGIN = reverse("login")
-TOKEN = reverse("oauth2_provider:token")
-SECRET = re.compile(r'id="client-secret"[^>]*value="([^"]+)"')
-CHANGES = ["developer-app-edit", "developer-app-rotate", "developer-app-deactivate"]
-APP_PAGES = ["developer-app", *CHANGES]
-# Each page with the methods it answers.
-REQUESTS = [("get", name) for name in APP_PAGES] + [("post", name) for name in CHANGES]
-
-
-def url(name: str, app: Application) -> str:
-    return reverse(f"oauth2_provider:{name}", args=[app.pk])
-
-
-def form(**overrides) -> dict:
-    """A valid POST of the register form (a confidential machine client)."""
-    return {
-        "name": "Nightly sync",
-        "client_type": "confidential",
-        "authorization_grant_type": "client-credentials",
-        "redirect_uris": "",
-        "post_logout_redirect_uris": "",
-        "logo_url": "",
-        "homepage_url": "https://sync.example/",
-        "policy_url": "",
-        "description": "Copies the catalogue every night.",
-        "requested_scopes": ["books:read"],
-        **overrides,
-    }
-
-
-def register(owner, **overrides) -> Application:
-    """An application registered by `owner` in the portal, its secret kept."""
-    data = form(**overrides)
-    registration = services.application_register(
-        name=data["name"],
-        client_type=data["client_type"],
-        grant_type=data["authorization_grant_type"],
-        scope=data.get("scope", ""),
-        requested_scope=" ".join(data["requested_scopes"]),
-        redirect_uris=data["redirect_uris"].split(),
-        homepage_url=data["homepage_url"],
-        description=data["description"],
-        owner=owner,
-    )
-    registration.application.cleartext_secret = registration.client_secret
-    return registration.application
-
-
-def client_credentials(client: Client, app: Application, secret: str, scope: str):
-    return client.post(
-        TOKEN,
-        {"grant_type": "client_credentials", "scope": scope},
-        HTTP_AUTHORIZATION=basic_auth(app.client_id, secret),
-    )
 
 
 def only(event: str) -> AuditEvent:
@@ -92,59 +46,6 @@ def session(client, developer) -> Client:
 @pytest.fixture
 def app(developer) -> Application:
     return register(developer)
-
-
-# --- Who may use the portal ----------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", APP_PAGES)
-def test_anonymous_people_go_to_sign_in(client, app, name):
-    target = url(name, app)
-
-    response = client.get(target)
-
-    assert response.status_code == 302
-    assert response["Location"] == f"{LOGIN}?next={target}"
-
-
-@pytest.mark.parametrize("target", [APPS, REGISTER])
-def test_anonymous_people_go_to_sign_in_from_the_list(client, db, target):
-    response = client.get(target)
-
-    assert response["Location"] == f"{LOGIN}?next={target}"
-
-
-@pytest.mark.parametrize(("method", "name"), REQUESTS)
-def test_people_outside_the_developers_group_get_a_clear_403(client, app, name, method):
-    client.force_login(UserFactory(username="reader"))
-
-    response = getattr(client, method)(url(name, app))
-
-    assert response.status_code == 403
-    assert "The developer portal is for developers" in response.content.decode()
-    app.refresh_from_db()
-    assert app.is_active
-
-
-def test_the_list_is_403_for_people_outside_the_group(client, db):
-    client.force_login(UserFactory(username="reader"))
-
-    response = client.get(APPS)
-
-    assert response.status_code == 403
-    assert "ask an administrator" in response.content.decode()
-
-
-@pytest.mark.parametrize(("method", "name"), REQUESTS)
-def test_another_developers_application_is_not_found(client, app, name, method):
-    client.force_login(DeveloperFactory(username="other"))
-    secret = app.client_secret
-
-    response = getattr(client, method)(url(name, app))
-
-    assert response.status_code == 404
-    app.refresh_from_db()
-    assert (app.is_active, app.client_secret) == (True, secret)
 
 
 def test_the_list_shows_only_my_applications(session, app):
@@ -272,33 +173,6 @@ def test_problems_are_shown_next_to_their_field(session, overrides, field, messa
     assert not AuditEvent.objects.filter(event=Event.APPLICATION_CREATED).exists()
 
 
-@pytest.mark.parametrize("target", [REGISTER, "rotate", "deactivate", "edit"], ids=str)
-def test_forms_need_the_csrf_token(developer, app, target):
-    browser = Client(enforce_csrf_checks=True, **REQUEST_DEFAULTS)
-    browser.force_login(developer)
-    if target != REGISTER:
-        target = url(f"developer-app-{target}", app)
-    secret = app.client_secret
-
-    response = browser.post(target, form(name="Forged"))
-
-    assert response.status_code == 403
-    app.refresh_from_db()
-    assert (app.name, app.client_secret, app.is_active) == (
-        "Nightly sync",
-        secret,
-        True,
-    )
-    assert Application.objects.count() == 1
-
-
-def test_pages_cannot_be_framed(session, app):
-    response = session.get(url("developer-app", app))
-
-    assert response["X-Frame-Options"] == "DENY"
-    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
-
-
 # --- Edit ----------------------------------------------------------------------------
 
 
@@ -407,23 +281,3 @@ def test_deactivating_asks_then_revokes_everything(session, developer, app):
     assert (entry.user, entry.application) == (developer, app)
     for name in ("developer-app-edit", "developer-app-rotate"):
         assert session.get(url(name, app)).status_code == 404
-
-
-# --- Token endpoint --------------------------------------------------------------------
-
-
-def test_no_token_before_an_administrator_allows_a_scope(client, app):
-    response = client_credentials(client, app, app.cleartext_secret, "")
-
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_scope"
-
-
-def test_requested_scopes_are_not_granted(client, app):
-    services.application_change(client_id=app.client_id, requested_scope="books:read")
-    app.allowed_scopes = "introspection"
-    app.save()
-
-    response = client_credentials(client, app, app.cleartext_secret, "books:read")
-
-    assert response.json()["error"] == "invalid_scope"
