@@ -12,6 +12,7 @@ import requests
 from oauth_server.models import Application, AuditEvent
 from tests.e2e.test_account_in_browser import PHONE, SCREENSHOTS, fits_the_screen
 from tests.e2e.test_csp_in_browser import RECORD_VIOLATIONS
+from tests.e2e.test_page_gallery import LOW_CONTRAST
 from tests.e2e.test_pages_in_browser import sign_in
 from tests.factories import DeveloperFactory, UserFactory
 
@@ -33,9 +34,11 @@ def browser_page(page):
 
 
 def photograph(page, name: str) -> None:
-    """The page at desktop width, then at 390 px without horizontal scroll."""
+    """The page at desktop width, then at 390 px without horizontal scroll; no text
+    below WCAG contrast."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size(DESKTOP)
+    assert page.evaluate(LOW_CONTRAST) == [], name
     page.screenshot(path=str(SCREENSHOTS / f"portal-{name}-1280.png"), full_page=True)
     page.set_viewport_size(PHONE)
     fits_the_screen(page)
