@@ -97,6 +97,7 @@ class ApplicationAdmin(DOTApplicationAdmin):
         "user",
         "is_active",
     )
+    list_select_related = ("user",)
     list_filter = (ScopeRequestFilter, "is_active", *DOTApplicationAdmin.list_filter)
     search_fields = ("name", "client_id", "user__username")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
