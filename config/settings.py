@@ -316,6 +316,9 @@ OAUTH2_PROVIDER = {
     "OAUTH2_SERVER_CLASS": "oauth_server.server.Server",
     "OAUTH2_VALIDATOR_CLASS": "oauth_server.validators.OAuth2Validator",
     "APPLICATION_ADMIN_CLASS": "oauth_server.application_admin.ApplicationAdmin",
+    "ACCESS_TOKEN_ADMIN_CLASS": "oauth_server.token_admin.AccessTokenAdmin",
+    "REFRESH_TOKEN_ADMIN_CLASS": "oauth_server.token_admin.RefreshTokenAdmin",
+    "GRANT_ADMIN_CLASS": "oauth_server.token_admin.GrantAdmin",
     "CLIENT_SECRET_HASHER": "generated_secret_sha256",
     "CLIENT_SECRET_GENERATOR_LENGTH": 64,  # 64 chars of 62 symbols: 381 bits
     # Lifetimes

@@ -10,6 +10,8 @@ from django.core.validators import EmailValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 
@@ -50,6 +52,13 @@ class Application(AbstractApplication):
     allowed_scopes = models.TextField(
         help_text="Space-separated scopes this application may obtain; nothing else.",
     )
+    requested_scopes = models.TextField(
+        blank=True,
+        help_text=gettext_lazy(
+            "Space-separated scopes the developer asks for, waiting for an "
+            "administrator to approve or decline them."
+        ),
+    )
     description = models.TextField(blank=True)
     homepage_url = models.URLField(blank=True, max_length=500)
     logo_url = models.URLField(blank=True, max_length=500)
@@ -74,6 +83,14 @@ class Application(AbstractApplication):
         """The allowed scopes, in registry order."""
         allowed = set(self.allowed_scopes.split())
         return [name for name in scopes.SCOPES if name in allowed]
+
+    @property
+    def requested_scope_list(self) -> list[str]:
+        """The requested scopes not yet allowed, in registry order."""
+        requested = set(self.requested_scopes.split()) - set(
+            self.allowed_scopes.split()
+        )
+        return [name for name in scopes.SCOPES if name in requested]
 
     def is_usable(self, request: object) -> bool:
         """Deactivated applications are treated as unknown clients."""
@@ -102,24 +119,21 @@ class Application(AbstractApplication):
                 "Name the application: users see the name on the consent page."
             )
         names = scopes.parse(self.allowed_scopes)
-        if not names:
+        requested = [n for n in scopes.parse(self.requested_scopes) if n not in names]
+        if not names and not requested:
             errors.setdefault("allowed_scopes", []).append("Name at least one scope.")
-        if bad := scopes.unknown(names):
-            errors.setdefault("allowed_scopes", []).append(
-                f"Unknown scope(s): {', '.join(bad)}. Known: {', '.join(scopes.SCOPES)}."
-            )
-        user_only = sorted(scopes.USER_ONLY_SCOPES.intersection(names))
-        if self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS and user_only:
-            errors.setdefault("allowed_scopes", []).append(
-                f"Client credentials have no signed-in user, so they cannot be "
-                f"allowed {', '.join(user_only)}."
-            )
+        for field, chosen in (
+            ("allowed_scopes", names),
+            ("requested_scopes", requested),
+        ):
+            if problems := self._scope_problems(chosen):
+                errors.setdefault(field, []).extend(problems)
         signing = capabilities.ID_TOKEN_SIGNING_ALGORITHMS
         if self.algorithm and self.algorithm not in signing:
             errors.setdefault("algorithm", []).append(
                 f"ID tokens are signed with {', '.join(signing)} only."
             )
-        elif scopes.OPENID in names and self.algorithm not in signing:
+        elif scopes.OPENID in {*names, *requested} and self.algorithm not in signing:
             errors.setdefault("algorithm", []).append(
                 f"Applications allowed the openid scope sign ID tokens with "
                 f"{', '.join(signing)}."
@@ -135,15 +149,6 @@ class Application(AbstractApplication):
         ):
             errors.setdefault("redirect_uris", []).append(
                 "This grant never redirects to the client; leave redirect URIs empty."
-            )
-        if (
-            scopes.INTROSPECTION in names
-            and self.client_type != self.CLIENT_CONFIDENTIAL
-        ):
-            # RFC 7662 §2.1 and §4: introspection answers to authenticated clients
-            # only; a public client has no secret to authenticate with.
-            errors.setdefault("allowed_scopes", []).append(
-                "introspection needs a confidential client."
             )
         if (
             self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS
@@ -164,8 +169,35 @@ class Application(AbstractApplication):
                         f"{uri}: a redirect URI must not have a fragment."
                     )
         self.allowed_scopes = " ".join(names)
+        self.requested_scopes = " ".join(requested)
         if errors:
             raise ValidationError(errors)
+
+    def _scope_problems(self, names: list[str]) -> list[str]:
+        """What is wrong with allowing these scopes to this application."""
+        problems = []
+        if bad := scopes.unknown(names):
+            problems.append(
+                _("Unknown scope(s): %(bad)s. Known: %(known)s.")
+                % {"bad": ", ".join(bad), "known": ", ".join(scopes.SCOPES)}
+            )
+        user_only = sorted(scopes.USER_ONLY_SCOPES.intersection(names))
+        if self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS and user_only:
+            problems.append(
+                _(
+                    "Client credentials have no signed-in user, so they cannot be "
+                    "allowed %(scopes)s."
+                )
+                % {"scopes": ", ".join(user_only)}
+            )
+        if (
+            scopes.INTROSPECTION in names
+            and self.client_type != self.CLIENT_CONFIDENTIAL
+        ):
+            # RFC 7662 §2.1 and §4: introspection answers to authenticated clients
+            # only; a public client has no secret to authenticate with.
+            problems.append(_("introspection needs a confidential client."))
+        return problems
 
 
 class PersonalAccessToken(models.Model):

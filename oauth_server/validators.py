@@ -197,6 +197,14 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
         )
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        if not client.allowed_scope_list:
+            # Registered in the developer portal, its scopes not yet approved: a
+            # token for no scope at all would be of no use, and is not issued.
+            raise errors.InvalidScopeError(
+                description="No scope is allowed for this client yet: an "
+                "administrator has to approve the scopes it requested.",
+                request=request,
+            )
         if super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
             return True
         allowed = set(client.allowed_scope_list)
