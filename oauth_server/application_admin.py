@@ -74,6 +74,7 @@ class ApplicationAdmin(DOTApplicationAdmin):
         "authorization_grant_type",
         "allowed_scopes",
         "is_active",
+        "registration_source",  # admin (manual), dcr or cimd
     )
     list_filter = ("is_active", *DOTApplicationAdmin.list_filter)
     search_fields = ("name", "client_id")
