@@ -2,8 +2,9 @@
 the policy an administrator sets (`RegistrationPolicy`), and its clean-up.
 
 The views (oauth_server/registration_views.py) parse HTTP and call the services
-here; client ID metadata documents are in oauth_server/cimd.py. Every write
-records its audit event in its own transaction.
+here; client ID metadata documents are in oauth_server/cimd.py, the clean-up of
+unused registrations in oauth_server/registration_cleanup.py. Every write records
+its audit event in its own transaction.
 """
 
 import logging
@@ -14,13 +15,11 @@ from urllib.parse import urlsplit
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
     get_access_token_model,
-    get_grant_model,
     get_refresh_token_model,
     set_token_value,
 )
@@ -29,8 +28,6 @@ from oauth2_provider.settings import oauth2_settings
 from oauth_server import audit, capabilities, scopes, services
 from oauth_server.models import (
     Application,
-    AuditEvent,
-    Consent,
     RegistrationPolicy,
 )
 from oauth_server.net import client_address
@@ -316,48 +313,6 @@ def registration_delete(
     get_refresh_token_model().objects.filter(application=application).delete()
     application.delete()
     logger.info("registration deleted client_id=%s reason=%s", client_id, reason)
-
-
-def unused_registrations(*, now: datetime, days: int) -> QuerySet[Application]:
-    """Self-registered clients older than `days` that never obtained a token.
-
-    Used means: a token (besides the registration access token), a code, a
-    consent, or an audit event of tokens issued, which outlives the tokens.
-    """
-    app = OuterRef("pk")
-    access_tokens = (
-        get_access_token_model()
-        .objects.filter(application=app)
-        .exclude(scope=oauth2_settings.DCR_REGISTRATION_SCOPE)
-    )
-    issued = AuditEvent.objects.filter(
-        application=app,
-        event__in=[audit.Event.TOKEN_ISSUED, audit.Event.TOKEN_REFRESHED],
-    )
-    return Application.objects.filter(
-        registration_source__in=SELF_REGISTERED,
-        created__lt=now - timedelta(days=days),
-    ).exclude(
-        Q(Exists(access_tokens))
-        | Q(Exists(get_refresh_token_model().objects.filter(application=app)))
-        | Q(Exists(get_grant_model().objects.filter(application=app)))
-        | Q(Exists(Consent.objects.filter(application=app)))
-        | Q(Exists(issued))
-    )
-
-
-def unused_registrations_clear(
-    *, now: datetime | None = None, days: int | None = None
-) -> int:
-    """Delete the unused registrations the policy's `unused_days` allow; how many."""
-    now = now or timezone.now()
-    if days is None:
-        days = RegistrationPolicy.load().unused_days
-    deleted = 0
-    for app in unused_registrations(now=now, days=days).order_by("pk"):
-        registration_delete(application=app, request=None, reason="unused")
-        deleted += 1
-    return deleted
 
 
 @transaction.atomic

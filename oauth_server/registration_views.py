@@ -8,6 +8,7 @@ the client it belongs to) is kept for RFC 7592.
 
 import json
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from oauth2_provider import views as dot_views
@@ -27,9 +28,10 @@ def error_response(error: registration.RegistrationError) -> JsonResponse:
 
 
 def parse_body(request: HttpRequest) -> object:
+    """The JSON body; one too large for Django's limit is refused like bad JSON."""
     try:
         return json.loads(request.body)
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError, RequestDataTooBig):
         raise registration.RegistrationError(
             "invalid_client_metadata", "The request body must be JSON."
         ) from None

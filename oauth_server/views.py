@@ -605,6 +605,9 @@ class LoginView(DjangoLoginView):
         context["application"] = selectors.application_asking(
             next_url=context.get("next") or ""
         )
+        context["registration"] = registration.registration_notice(
+            context["application"]
+        )
         return context
 
 

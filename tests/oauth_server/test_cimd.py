@@ -162,3 +162,17 @@ def test_turning_documents_off_stops_known_clients(signed_in, client_id):
     RegistrationPolicy.objects.update_or_create(pk=1, defaults={"cimd_enabled": False})
 
     assert signed_in.get(request.url()).status_code == 400
+
+
+def test_login_page_names_the_host(client, client_id):
+    """Before sign-in too, the client is named by its web address, not its name."""
+    request = CodeRequest(client_id=client_id, redirect_uri=REDIRECT_URI)
+    to_login = client.get(request.url())
+    assert to_login.status_code == 302
+
+    page = client.get(to_login["Location"])
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Sign in to continue to <strong>localhost</strong>" in html
+    assert "Helpful Agent" not in html

@@ -84,6 +84,13 @@ def test_malformed_body_is_a_json_error(client, body):
     assert response.json()["error"] == "invalid_client_metadata"
 
 
+def test_oversized_body_is_a_json_error(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = register(client, {**GOOD, "client_name": "x" * 200})
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_client_metadata"
+
+
 def test_loopback_http_follows_the_profile(client):
     """RFC 8252 §7.3 loopback redirects: in development only."""
     response = register(client, {**GOOD, "redirect_uris": ["http://127.0.0.1/cb"]})

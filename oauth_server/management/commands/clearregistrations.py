@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from oauth_server.models import RegistrationPolicy
-from oauth_server.registration import unused_registrations_clear
+from oauth_server.registration_cleanup import unused_registrations_clear
 
 
 class Command(BaseCommand):
