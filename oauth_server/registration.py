@@ -165,6 +165,13 @@ def metadata_to_fields(
             "invalid_client_metadata",
             "client_name must be a string and contacts an array of email addresses.",
         )
+    texts = [name, *redirect_uris, requested, *contacts]
+    if not all(text.isprintable() for text in texts if isinstance(text, str)):
+        # NUL, control characters and lone surrogates: never stored (PostgreSQL
+        # refuses NUL in text), never shown on the consent page.
+        raise RegistrationError(
+            "invalid_client_metadata", "Metadata must not hold control characters."
+        )
     return {
         "name": name[: Application._meta.get_field("name").max_length],
         "redirect_uris": " ".join(redirect_uris),

@@ -63,6 +63,9 @@ def set_policy(**values) -> None:
         ({"redirect_uris": []}, "invalid_redirect_uri"),
         ({"redirect_uris": "https://agent.example/callback"}, "invalid_redirect_uri"),
         ({"client_name": 42}, "invalid_client_metadata"),
+        ({"client_name": "a\x00b"}, "invalid_client_metadata"),
+        ({"client_name": "Bank\u202e"}, "invalid_client_metadata"),
+        ({"scope": "books:read\nopenid"}, "invalid_client_metadata"),
     ],
 )
 def test_refused_metadata(client, change, error):
