@@ -38,7 +38,8 @@ Source = Application.RegistrationSource
 SELF_REGISTERED = (Source.DCR, Source.CIMD)
 
 # RFC 7591 §2 defaults: a client that names nothing asks for the code grant and
-# authenticates with a secret (which the public-only policy then refuses).
+# authenticates with a secret; under the public-only policy the server substitutes
+# "none" (§2 lets it replace requested values; the response says what it chose).
 DEFAULT_GRANT_TYPES = [capabilities.AUTHORIZATION_CODE]
 DEFAULT_AUTH_METHOD = "client_secret_basic"
 ALLOWED_GRANT_TYPES = {capabilities.AUTHORIZATION_CODE, capabilities.REFRESH_TOKEN}
@@ -126,8 +127,11 @@ def metadata_to_fields(
         raise RegistrationError(
             "invalid_client_metadata", 'response_types: only ["code"] is offered.'
         )
-    auth_method = metadata.get("token_endpoint_auth_method", DEFAULT_AUTH_METHOD)
     public = capabilities.PUBLIC_CLIENT_AUTH_METHOD
+    auth_method = metadata.get(
+        "token_endpoint_auth_method",
+        public if policy.public_clients_only else DEFAULT_AUTH_METHOD,
+    )
     if policy.public_clients_only and auth_method != public:
         raise RegistrationError(
             "invalid_client_metadata",

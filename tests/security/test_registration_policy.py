@@ -44,8 +44,6 @@ def set_policy(**values) -> None:
             {"token_endpoint_auth_method": "client_secret_post"},
             "invalid_client_metadata",
         ),
-        # RFC 7591 §2: no token_endpoint_auth_method means client_secret_basic.
-        ({"token_endpoint_auth_method": None}, "invalid_client_metadata"),
         ({"grant_types": ["implicit"]}, "invalid_client_metadata"),
         ({"grant_types": ["password"]}, "invalid_client_metadata"),
         ({"grant_types": ["client_credentials"]}, "invalid_client_metadata"),
@@ -102,6 +100,17 @@ def test_loopback_http_follows_the_profile(client):
         assert response.json()["error"] == "invalid_redirect_uri"
     else:
         assert response.status_code == 201
+
+
+def test_omitted_auth_method_registers_a_public_client(client):
+    """RFC 7591 §2's default (client_secret_basic) is replaced by the only method
+    the public-only policy offers, and the response says so."""
+    metadata = {k: v for k, v in GOOD.items() if k != "token_endpoint_auth_method"}
+    response = register(client, metadata)
+
+    assert response.status_code == 201
+    assert response.json()["token_endpoint_auth_method"] == "none"
+    assert "client_secret" not in response.json()
 
 
 def test_closed_policy_refuses_everyone(client):
