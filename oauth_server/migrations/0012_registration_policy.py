@@ -3,6 +3,11 @@
 from django.db import migrations, models
 
 
+def create_the_policy(apps, schema_editor):
+    # The defaults: dynamic registration open to public clients, documents accepted.
+    apps.get_model("oauth_server", "RegistrationPolicy").objects.get_or_create(pk=1)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("oauth_server", "0008_audit_event"),
@@ -107,4 +112,5 @@ class Migration(migrations.Migration):
                 max_length=40,
             ),
         ),
+        migrations.RunPython(create_the_policy, migrations.RunPython.noop),
     ]
