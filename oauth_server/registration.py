@@ -104,7 +104,11 @@ def metadata_to_fields(
     if (
         not isinstance(redirect_uris, list)
         or not redirect_uris
-        or not all(isinstance(uri, str) and uri for uri in redirect_uris)
+        # Stored space-separated: a URI with whitespace in it would become two.
+        or not all(
+            isinstance(uri, str) and uri and not _has_space(uri)
+            for uri in redirect_uris
+        )
     ):
         raise RegistrationError(
             "invalid_redirect_uri",
@@ -114,6 +118,7 @@ def metadata_to_fields(
     grant_types = metadata.get("grant_types", DEFAULT_GRANT_TYPES)
     if (
         not isinstance(grant_types, list)
+        or not all(isinstance(grant, str) for grant in grant_types)
         or capabilities.AUTHORIZATION_CODE not in grant_types
         or not set(grant_types) <= ALLOWED_GRANT_TYPES
     ):
@@ -193,6 +198,10 @@ def metadata_to_fields(
         ),
         "contacts": contacts,
     }
+
+
+def _has_space(text: str) -> bool:
+    return any(char.isspace() for char in text)
 
 
 def _full_clean(app: Application) -> None:

@@ -47,6 +47,8 @@ def set_policy(**values) -> None:
         ({"grant_types": ["implicit"]}, "invalid_client_metadata"),
         ({"grant_types": ["password"]}, "invalid_client_metadata"),
         ({"grant_types": ["client_credentials"]}, "invalid_client_metadata"),
+        ({"grant_types": [{"a": 1}]}, "invalid_client_metadata"),
+        ({"grant_types": "authorization_code"}, "invalid_client_metadata"),
         (
             {"grant_types": ["authorization_code", "password"]},
             "invalid_client_metadata",
@@ -59,6 +61,11 @@ def set_policy(**values) -> None:
         ({"redirect_uris": ["https://agent.example/cb#frag"]}, "invalid_redirect_uri"),
         ({"redirect_uris": ["javascript:alert(1)"]}, "invalid_redirect_uri"),
         ({"redirect_uris": []}, "invalid_redirect_uri"),
+        (
+            {"redirect_uris": ["https://agent.example/cb https://evil.example/cb"]},
+            "invalid_redirect_uri",
+        ),
+        ({"redirect_uris": [["https://agent.example/cb"]]}, "invalid_redirect_uri"),
         ({"redirect_uris": "https://agent.example/callback"}, "invalid_redirect_uri"),
         ({"client_name": 42}, "invalid_client_metadata"),
         ({"client_name": "a\x00b"}, "invalid_client_metadata"),
