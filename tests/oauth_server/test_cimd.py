@@ -176,3 +176,33 @@ def test_login_page_names_the_host(client, client_id):
     html = page.content.decode()
     assert "Sign in to continue to <strong>localhost</strong>" in html
     assert "Helpful Agent" not in html
+
+
+def test_first_sights_count_toward_the_rate_limit(signed_in, docs):
+    """A second new document from one address within the hour is refused;
+    the known one keeps working."""
+    RegistrationPolicy.objects.update_or_create(
+        pk=1, defaults={"registrations_per_hour": 1}
+    )
+    first, second = (
+        docs.serve(
+            path,
+            {
+                "client_id": docs.url(path),
+                "client_name": path,
+                "redirect_uris": [REDIRECT_URI],
+                "token_endpoint_auth_method": "none",
+            },
+        )
+        for path in ("/one.json", "/two.json")
+    )
+    known = CodeRequest(client_id=first, redirect_uri=REDIRECT_URI).url()
+    assert signed_in.get(known).status_code == 200
+
+    refused = signed_in.get(
+        CodeRequest(client_id=second, redirect_uri=REDIRECT_URI).url()
+    )
+
+    assert refused.status_code == 400
+    assert not Application.objects.filter(client_id=second).exists()
+    assert signed_in.get(known).status_code == 200
