@@ -408,6 +408,7 @@ OAUTH_SERVER = {
     "bearer_cache_seconds": env.int(
         "BEARER_CACHE_SECONDS", default=300 if REDIS_URL else 0
     ),
+    "audit_retention_days": env.int("AUDIT_RETENTION_DAYS", default=365),
     "oidc_key_dir": OIDC_KEY_DIR,
     "demo_credentials_file": VAR_DIR / "demo.json",
 }

@@ -37,6 +37,8 @@ class ServerSettings:
     # Where `rotateoidckey` keeps the signing keys when OIDC_RSA_PRIVATE_KEY is not
     # set (active.pem, retired-*.pem); config/settings.py reads the same directory.
     oidc_key_dir: Path = Path("var/oidc")
+    # Days an audit event is kept; `clearaudit` deletes older ones (0: keep all).
+    audit_retention_days: int = 365
     # The demo credentials `loaddemo` writes (mode 0600) and `make run` reads.
     demo_credentials_file: Path = Path("var/demo.json")
     # Tests only (never read from the environment): client ID metadata documents

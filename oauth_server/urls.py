@@ -57,7 +57,7 @@ urlpatterns = [
     path("o/device/", device_views.DeviceUserCodeView.as_view(), name="device"),
     path(
         "o/device/<slug:client_id>/<slug:user_code>/",
-        dot_views.DeviceConfirmView.as_view(),
+        device_views.DeviceConfirmView.as_view(),
         name="device-confirm",
     ),
     path(
