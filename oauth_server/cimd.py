@@ -14,6 +14,8 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import urllib3
+from django.conf import settings
+from django.core import checks
 from oauth2_provider.cimd import CIMDError, SafeMetadataFetcher, is_cimd_client_id
 from oauth2_provider.settings import oauth2_settings
 
@@ -111,3 +113,18 @@ class RecordCIMDRegistrationMixin:
             )
             logger.info("client registered via=cimd client_id=%s", client_id)
         return client
+
+
+@checks.register(checks.Tags.security)
+def cimd_test_hosts_check(app_configs=None, **kwargs) -> list[checks.Error]:
+    """The loopback allow-list for metadata documents never runs with DEBUG off."""
+    if server_settings().cimd_test_hosts and not settings.DEBUG:
+        return [
+            checks.Error(
+                "OAUTH_SERVER['cimd_test_hosts'] lets client ID metadata documents "
+                "be fetched from loopback, past DOT's SSRF checks.",
+                hint="Remove it: it is for the test suite only.",
+                id="oauth_server.E001",
+            )
+        ]
+    return []

@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
+from oauth_server.models import AuditEvent, Consent
 from tests.e2e.clients.conftest import join_catalogue_readers
 from tests.e2e.conftest import CALLBACK
 from tests.e2e.test_csp_in_browser import RECORD_VIOLATIONS
 from tests.e2e.test_pages_in_browser import authorize_url, catch_callback, sign_in
-from oauth_server.models import AuditEvent, Consent
 from tests.factories import ApplicationFactory, UserFactory
 
 pytestmark = pytest.mark.e2e

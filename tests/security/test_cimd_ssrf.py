@@ -8,7 +8,7 @@ connection. Only tests widen it, through a setting no environment variable sets.
 import pytest
 from django.conf import settings as django_settings
 
-from oauth_server.cimd import MetadataFetcher
+from oauth_server.cimd import MetadataFetcher, cimd_test_hosts_check
 from oauth_server.conf import server_settings
 from oauth_server.models import Application
 from tests.https_server import document_server
@@ -45,6 +45,17 @@ def test_settings_allow_no_test_hosts():
     assert server_settings().cimd_test_hosts == ()
     fetcher = django_settings.OAUTH2_PROVIDER["CIMD_METADATA_FETCHER"]
     assert fetcher == "oauth_server.cimd.MetadataFetcher"
+
+
+def test_system_check_refuses_test_hosts_without_debug(settings):
+    """A deployment that copied the test allow-list fails `manage.py check`."""
+    settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "cimd_test_hosts": ("x.test",)}
+    settings.DEBUG = False
+    assert [e.id for e in cimd_test_hosts_check()] == ["oauth_server.E001"]
+    settings.OAUTH_SERVER = {
+        k: v for k, v in settings.OAUTH_SERVER.items() if k != "cimd_test_hosts"
+    }
+    assert cimd_test_hosts_check() == []
 
 
 def test_loopback_metadata_url_is_refused(client, user, docs):
