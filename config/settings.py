@@ -371,6 +371,15 @@ OAUTH2_PROVIDER = {
     # runs inside the grant, by the code's hash and for the client that asked.
     "OAUTH_PRE_TOKEN_VALIDATION": [],
     "DEVICE_FLOW_INTERVAL": 5,
+    # Clients that register themselves, under the policy set in the admin
+    # (oauth_server/registration.py, oauth_server/cimd.py). Our registration view
+    # applies that policy; DOT's permission list is empty so its own view, were it
+    # ever mounted, would refuse everyone.
+    "DCR_ENABLED": True,
+    "DCR_REGISTRATION_PERMISSION_CLASSES": (),
+    "CIMD_ENABLED": True,
+    "CIMD_METADATA_FETCHER": "oauth_server.cimd.MetadataFetcher",
+    "CIMD_REGISTRATION_PERMISSION_CLASSES": ("oauth_server.cimd.PolicyPermission",),
     # RFC 9728 protected resource metadata
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Bookshelf catalogue API",
 }

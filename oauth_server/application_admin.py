@@ -96,6 +96,7 @@ class ApplicationAdmin(DOTApplicationAdmin):
         "requested_scopes",
         "user",
         "is_active",
+        "registration_source",  # admin (manual), dcr or cimd
     )
     list_select_related = ("user",)
     list_filter = (ScopeRequestFilter, "is_active", *DOTApplicationAdmin.list_filter)

@@ -41,6 +41,11 @@ class ServerSettings:
     audit_retention_days: int = 365
     # The demo credentials `loaddemo` writes (mode 0600) and `make run` reads.
     demo_credentials_file: Path = Path("var/demo.json")
+    # Tests only (never read from the environment): client ID metadata documents
+    # on these hosts may be fetched from loopback, trusting this CA bundle
+    # (oauth_server/cimd.py). Empty: DOT's SSRF checks apply to every host.
+    cimd_test_hosts: tuple[str, ...] = ()
+    cimd_test_ca_file: str = ""
 
 
 @cache

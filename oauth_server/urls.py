@@ -7,7 +7,13 @@ Mounted at the site root so the issuer is the bare origin: discovery documents l
 from django.urls import path
 from oauth2_provider import views as dot_views
 
-from oauth_server import account_views, developer_views, device_views, views
+from oauth_server import (
+    account_views,
+    developer_views,
+    device_views,
+    registration_views,
+    views,
+)
 
 app_name = "oauth2_provider"
 
@@ -42,6 +48,17 @@ urlpatterns = [
         "o/device-authorization/",
         device_views.DeviceAuthorizationView.as_view(),
         name="device-authorization",
+    ),
+    # Dynamic client registration (RFC 7591) and its management (RFC 7592).
+    path(
+        "o/register/",
+        registration_views.RegistrationView.as_view(),
+        name="dcr-register",
+    ),
+    path(
+        "o/register/<str:client_id>/",
+        registration_views.RegistrationManagementView.as_view(),
+        name="dcr-register-management",
     ),
     path("o/device/", device_views.DeviceUserCodeView.as_view(), name="device"),
     path(
