@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"python -m mcp_server: {error}\n")
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    # One line per outbound call (introspection, exchange, API) is noise at INFO.
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
     asyncio.run(serve(settings, host=options.host, port=options.port or settings.port))
     return 0
 
