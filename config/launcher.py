@@ -7,7 +7,7 @@ development servers, each in a process group of its own (runserver's autoreloade
 runs the real server as a child), and stops all groups on Ctrl-C, on SIGTERM (an
 IDE's stop button), when any server exits, or when the process that started it goes
 away (`make` does not pass SIGTERM on to its recipes). The MCP server (uvicorn)
-takes its settings from `MCP_*` variables (`config/mcp.py`); `--mcp-port` only says
+takes its settings from the environment (`config/mcp.py`); `--mcp-port` only says
 where it listens, so keep `MCP_SERVER_URL` in step when changing it.
 """
 

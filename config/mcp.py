@@ -1,9 +1,11 @@
-"""The catalogue MCP server's settings: the only reader of `MCP_*` variables.
+"""The catalogue MCP server's settings: the only place its process reads the environment.
 
 `mcp_server/` takes a `McpSettings` and reads nothing itself, so its tests build one
-by hand. In development every value has a default that matches `make run`, except
-the server's own client secret (`MCP_CLIENT_SECRET`), which `make run` takes from
-the demo data.
+by hand. `OAUTH_ISSUER`, `API_RESOURCE_URL`, `MCP_SERVER_URL` and `MCP_CLIENT_ID`
+mean what they mean to the authorization server (`config/settings.py`), so one
+environment configures both. In development every value has a default that matches
+`make run`, except the MCP server's own client secret (`MCP_CLIENT_SECRET`), which
+`make run` takes from the demo data.
 """
 
 import os
@@ -96,9 +98,9 @@ def load() -> McpSettings:
         raise ConfigurationError("MCP_TIMEOUT must be a number of seconds.") from error
     urls = {
         "server_url": ("MCP_SERVER_URL", DEFAULT_SERVER_URL),
-        "issuer": ("MCP_ISSUER", DEFAULT_ISSUER),
+        "issuer": ("OAUTH_ISSUER", DEFAULT_ISSUER),
         "api_url": ("MCP_API_URL", ""),
-        "api_resource": ("MCP_API_RESOURCE", ""),
+        "api_resource": ("API_RESOURCE_URL", ""),
     }
     values = {
         key: _http_url(name, value) if (value := _env(name, default)) else ""

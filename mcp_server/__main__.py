@@ -1,6 +1,6 @@
 """`python -m mcp_server`: the catalogue MCP server under uvicorn.
 
-Settings come from `MCP_*` variables (`config/mcp.py`); it listens on the port of
+Settings come from the environment (`config/mcp.py`); it listens on the port of
 `MCP_SERVER_URL` (8002) on loopback unless `--host` / `--port` say otherwise.
 """
 

@@ -1,4 +1,4 @@
-"""`config/mcp.py`: the MCP server's settings, from `MCP_*` variables only."""
+"""`config/mcp.py`: the MCP server's settings, from the environment."""
 
 import pytest
 
@@ -6,9 +6,9 @@ from config import mcp
 
 VARIABLES = [
     "MCP_SERVER_URL",
-    "MCP_ISSUER",
+    "OAUTH_ISSUER",
     "MCP_API_URL",
-    "MCP_API_RESOURCE",
+    "API_RESOURCE_URL",
     "MCP_CLIENT_ID",
     "MCP_CLIENT_SECRET",
     "MCP_TIMEOUT",
@@ -47,8 +47,8 @@ def test_missing_secret_names_the_variable_and_the_fix():
 def test_urls_follow_the_environment(monkeypatch):
     monkeypatch.setenv("MCP_CLIENT_SECRET", "s")
     monkeypatch.setenv("MCP_SERVER_URL", "https://mcp.example.com/mcp")
-    monkeypatch.setenv("MCP_ISSUER", "https://auth.example.com/")
-    monkeypatch.setenv("MCP_API_RESOURCE", "https://api.example.com/")
+    monkeypatch.setenv("OAUTH_ISSUER", "https://auth.example.com/")
+    monkeypatch.setenv("API_RESOURCE_URL", "https://api.example.com/")
     settings = mcp.load()
     assert settings.port == 443
     assert settings.token_url == "https://auth.example.com/o/token/"
@@ -59,7 +59,7 @@ def test_urls_follow_the_environment(monkeypatch):
     ("name", "value"),
     [
         ("MCP_SERVER_URL", "127.0.0.1:8002/mcp"),
-        ("MCP_ISSUER", "ftp://x"),
+        ("OAUTH_ISSUER", "ftp://x"),
         ("MCP_TIMEOUT", "soon"),
     ],
 )
