@@ -17,10 +17,12 @@ import json
 from collections.abc import Mapping, Sequence
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# Bodies past this size are not inspected; the transport refuses them (413).
-MAX_INSPECTED_BODY = 4 * 1024 * 1024
+# Bodies past the transport's limit are not inspected: it refuses them (413), and
+# each tool checks its scope again.
+MAX_INSPECTED_BODY = DEFAULT_MAX_REQUEST_BODY_SIZE
 
 
 def challenge(**params: str) -> str:
