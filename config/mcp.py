@@ -21,6 +21,7 @@ DEFAULT_SERVER_URL = "http://127.0.0.1:8002/mcp"
 DEFAULT_ISSUER = "http://127.0.0.1:8000"
 DEFAULT_CLIENT_ID = "bookshelf-mcp"
 DEFAULT_TIMEOUT = 10.0
+DEFAULT_INTROSPECTION_CACHE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class McpSettings:
     token_url: str = ""
     timeout: float = DEFAULT_TIMEOUT
     # Seconds an introspection answer is reused, and how many are kept.
-    introspection_cache_seconds: float = 5.0
+    introspection_cache_seconds: float = DEFAULT_INTROSPECTION_CACHE_SECONDS
     introspection_cache_size: int = 1024
 
     def __post_init__(self) -> None:
@@ -92,10 +93,17 @@ def load() -> McpSettings:
             "exchanges them as a confidential client. `make run` takes it from "
             "var/demo.json; otherwise register the client and set the variable."
         )
-    try:
-        timeout = float(_env("MCP_TIMEOUT", str(DEFAULT_TIMEOUT)))
-    except ValueError as error:
-        raise ConfigurationError("MCP_TIMEOUT must be a number of seconds.") from error
+    seconds = {}
+    for name, default in (
+        ("MCP_TIMEOUT", DEFAULT_TIMEOUT),
+        ("MCP_INTROSPECTION_CACHE_SECONDS", DEFAULT_INTROSPECTION_CACHE_SECONDS),
+    ):
+        try:
+            seconds[name] = float(_env(name, str(default)))
+        except ValueError as error:
+            raise ConfigurationError(f"{name} must be a number of seconds.") from error
+        if seconds[name] < 0:
+            raise ConfigurationError(f"{name} must not be negative.")
     urls = {
         "server_url": ("MCP_SERVER_URL", DEFAULT_SERVER_URL),
         "issuer": ("OAUTH_ISSUER", DEFAULT_ISSUER),
@@ -109,6 +117,7 @@ def load() -> McpSettings:
     return McpSettings(
         client_id=_env("MCP_CLIENT_ID", DEFAULT_CLIENT_ID),
         client_secret=secret,
-        timeout=timeout,
+        timeout=seconds["MCP_TIMEOUT"] or DEFAULT_TIMEOUT,
+        introspection_cache_seconds=seconds["MCP_INTROSPECTION_CACHE_SECONDS"],
         **values,
     )

@@ -12,6 +12,7 @@ VARIABLES = [
     "MCP_CLIENT_ID",
     "MCP_CLIENT_SECRET",
     "MCP_TIMEOUT",
+    "MCP_INTROSPECTION_CACHE_SECONDS",
 ]
 
 
@@ -32,6 +33,7 @@ def test_defaults_match_make_run(monkeypatch):
     assert settings.api_url == "http://127.0.0.1:8000/api/v2/"
     assert settings.api_resource == "http://127.0.0.1:8000/api/"
     assert settings.port == 8002
+    assert settings.introspection_cache_seconds == 5
     assert (
         settings.resource_metadata_path == "/.well-known/oauth-protected-resource/mcp"
     )
@@ -68,6 +70,12 @@ def test_malformed_values_are_refused(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(mcp.ConfigurationError, match=name):
         mcp.load()
+
+
+def test_introspection_cache_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("MCP_CLIENT_SECRET", "s")
+    monkeypatch.setenv("MCP_INTROSPECTION_CACHE_SECONDS", "0")
+    assert mcp.load().introspection_cache_seconds == 0
 
 
 def test_secret_stays_out_of_repr(monkeypatch):
