@@ -85,8 +85,8 @@ class CatalogueApi:
         what: str,
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
-    ) -> Any:
-        """The JSON the API answers, or a `CatalogueError` saying why not."""
+    ) -> dict[str, Any]:
+        """The JSON object the API answers, or a `CatalogueError` saying why not."""
         try:
             token = await self.exchanger.token_for(
                 subject_token=subject_token, scope=scope
@@ -116,8 +116,9 @@ class CatalogueApi:
             logger.info("catalogue call refused status=%s", response.status_code)
             raise _error(response, what=what)
         try:
-            return response.json()
-        except ValueError as error:
-            raise CatalogueError(
-                "The catalogue answered something unreadable."
-            ) from error
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise CatalogueError("The catalogue answered something unreadable.")
+        return body

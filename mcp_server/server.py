@@ -6,7 +6,6 @@ its audience check) authenticates, and its RFC 9728 route publishes the metadata
 Our `ScopeGuard` sits between them and the transport (see `mcp_server/guard.py`).
 """
 
-import logging
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -37,8 +36,6 @@ from mcp_server.catalogue import CatalogueApi, CatalogueError
 from mcp_server.exchange import TokenExchanger
 from mcp_server.guard import ScopeGuard
 from mcp_server.introspection import IntrospectionVerifier
-
-logger = logging.getLogger(__name__)
 
 BOOKS_READ = "books:read"
 BOOKS_WRITE = "books:write"
@@ -95,7 +92,9 @@ def build_server(catalogue: CatalogueApi, **options: Any) -> MCPServer:
         **options,
     )
 
-    async def call(ctx: Context, method: str, path: str, *, scope: str, **kw: Any):
+    async def call(
+        ctx: Context, method: str, path: str, *, scope: str, **kw: Any
+    ) -> dict[str, Any]:
         token = subject_token(ctx, needs=scope)
         try:
             return await catalogue.request(

@@ -202,6 +202,7 @@ async def test_add_review_as_the_signed_in_user(connect, fake):
             "refused the delegated token",
         ),
         ("catalogue_statistics", {}, (502, {}), "unavailable \\(HTTP 502\\)"),
+        ("catalogue_statistics", {}, (200, ["not", "an", "object"]), "unreadable"),
     ],
 )
 async def test_api_errors_become_tool_errors(
