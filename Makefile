@@ -23,10 +23,14 @@ demo: install
 
 # The sample client's secret, from the demo data unless CLIENT_SECRET is set.
 DEMO_WEB_SECRET = $${CLIENT_SECRET:-$$($(BIN)/python -c 'import json; print(json.load(open("var/demo.json"))["clients"]["marginalia-web"]["client_secret"])')}
+# The MCP server's own client secret (introspection, token exchange), likewise
+# unless MCP_CLIENT_SECRET is set; empty, with the reason on stderr, if the demo
+# data has no `bookshelf-mcp` client.
+DEMO_MCP_SECRET = $${MCP_CLIENT_SECRET:-$$($(BIN)/python -c 'import json, sys; c = json.load(open("var/demo.json"))["clients"].get("bookshelf-mcp"); print(c["client_secret"]) if c and c.get("client_secret") else sys.exit("make run: var/demo.json has no secret for the MCP server'"'"'s client bookshelf-mcp (is it in oauth_server/demo.py?); set MCP_CLIENT_SECRET or register it.")')}
 
-# The server on :8000 and the sample web client on :8001. Taken ports are reported
-# before the demo secrets are printed again; Ctrl-C or SIGTERM stops both servers
-# (config/launcher.py).
+# The server on :8000, the sample web client on :8001 and the catalogue MCP server
+# on :8002. Taken ports are reported before the demo secrets are printed again;
+# Ctrl-C or SIGTERM stops all three (config/launcher.py).
 run: install
 	@$(BIN)/python -m config.launcher --check
 	@$(MAKE) --no-print-directory demo
@@ -34,8 +38,11 @@ run: install
 	@echo "Authorization server: http://127.0.0.1:8000/"
 	@echo "Discovery:            http://127.0.0.1:8000/.well-known/openid-configuration"
 	@echo "Sample client:        http://127.0.0.1:8001/  (Marginalia, a third party that signs in with the server)"
+	@echo "MCP server:           http://127.0.0.1:8002/mcp  (the one URL to give an AI agent)"
 	@echo "Demo credentials and client secrets are above (and in var/demo.json)."
-	@exec env CLIENT_SECRET="$(DEMO_WEB_SECRET)" $(BIN)/python -m config.launcher
+	@web_secret="$(DEMO_WEB_SECRET)"; mcp_secret="$(DEMO_MCP_SECRET)"; \
+	  test -n "$$mcp_secret" || exit 1; \
+	  exec env CLIENT_SECRET="$$web_secret" MCP_CLIENT_SECRET="$$mcp_secret" $(BIN)/python -m config.launcher
 
 # The sample web client alone, for a server already running on :8000.
 client: demo

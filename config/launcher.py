@@ -1,12 +1,14 @@
-"""`make run`: the server and the sample client side by side, stopped together.
+"""`make run`: the server, the sample client and the MCP server, stopped together.
 
 `python -m config.launcher --check` says, in one line per taken port, what already
 listens there (an earlier `make run`, say) and exits 1, before `make run` loads the
-demo data and prints its secrets again. Without `--check` it starts both development
-servers, each in a process group of its own (runserver's autoreloader runs the real
-server as a child), and stops both groups on Ctrl-C, on SIGTERM (an IDE's stop
-button), when either server exits, or when the process that started it goes away
-(`make` does not pass SIGTERM on to its recipes).
+demo data and prints its secrets again. Without `--check` it starts the three
+development servers, each in a process group of its own (runserver's autoreloader
+runs the real server as a child), and stops all groups on Ctrl-C, on SIGTERM (an
+IDE's stop button), when any server exits, or when the process that started it goes
+away (`make` does not pass SIGTERM on to its recipes). The MCP server (uvicorn)
+takes its settings from the environment (`config/mcp.py`); `--mcp-port` only says
+where it listens, so keep `MCP_SERVER_URL` in step when changing it.
 """
 
 import argparse
@@ -26,6 +28,7 @@ import urllib.request
 HOST = "127.0.0.1"
 SERVER_PORT = 8000
 CLIENT_PORT = 8001
+MCP_PORT = 8002
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 GRACE_SECONDS = 5
 
@@ -62,6 +65,9 @@ def what_listens(port: int) -> str:
         )
     if b"Marginalia" in (fetch(f"{origin}/") or b""):
         return "the sample client Marginalia, likely an earlier `make run`"
+    resource = fetch(f"{origin}/.well-known/oauth-protected-resource/mcp")
+    if resource and b'"resource"' in resource:
+        return "the catalogue MCP server, likely an earlier `make run`"
     return "another program"
 
 
@@ -112,7 +118,7 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
-def supervise(server_port: int, client_port: int) -> int:
+def supervise(server_port: int, client_port: int, mcp_port: int) -> int:
     parent = os.getppid()
     die_with_parent()
     stopping = []
@@ -123,6 +129,7 @@ def supervise(server_port: int, client_port: int) -> int:
         start(
             ["-m", "clients.web", "runserver", f"{HOST}:{client_port}", "--noreload"]
         ),
+        start(["-m", "mcp_server", f"--host={HOST}", f"--port={mcp_port}"]),
     ]
     try:
         while not stopping and os.getppid() == parent:
@@ -139,14 +146,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only check the ports")
     parser.add_argument("--server-port", type=int, default=SERVER_PORT)
     parser.add_argument("--client-port", type=int, default=CLIENT_PORT)
+    parser.add_argument("--mcp-port", type=int, default=MCP_PORT)
     options = parser.parse_args(argv)
-    ports = [options.server_port, options.client_port]
+    ports = [options.server_port, options.client_port, options.mcp_port]
     if problems := taken(ports):
         sys.stderr.write("\n".join(problems) + "\n")
         return 1
     if options.check:
         return 0
-    return supervise(options.server_port, options.client_port)
+    return supervise(*ports)
 
 
 if __name__ == "__main__":

@@ -316,6 +316,9 @@ OAUTH2_PROVIDER = {
     "OAUTH2_SERVER_CLASS": "oauth_server.server.Server",
     "OAUTH2_VALIDATOR_CLASS": "oauth_server.validators.OAuth2Validator",
     "APPLICATION_ADMIN_CLASS": "oauth_server.application_admin.ApplicationAdmin",
+    "ACCESS_TOKEN_ADMIN_CLASS": "oauth_server.token_admin.AccessTokenAdmin",
+    "REFRESH_TOKEN_ADMIN_CLASS": "oauth_server.token_admin.RefreshTokenAdmin",
+    "GRANT_ADMIN_CLASS": "oauth_server.token_admin.GrantAdmin",
     "CLIENT_SECRET_HASHER": "generated_secret_sha256",
     "CLIENT_SECRET_GENERATOR_LENGTH": 64,  # 64 chars of 62 symbols: 381 bits
     # Lifetimes
@@ -368,6 +371,15 @@ OAUTH2_PROVIDER = {
     # runs inside the grant, by the code's hash and for the client that asked.
     "OAUTH_PRE_TOKEN_VALIDATION": [],
     "DEVICE_FLOW_INTERVAL": 5,
+    # Clients that register themselves, under the policy set in the admin
+    # (oauth_server/registration.py, oauth_server/cimd.py). Our registration view
+    # applies that policy; DOT's permission list is empty so its own view, were it
+    # ever mounted, would refuse everyone.
+    "DCR_ENABLED": True,
+    "DCR_REGISTRATION_PERMISSION_CLASSES": (),
+    "CIMD_ENABLED": True,
+    "CIMD_METADATA_FETCHER": "oauth_server.cimd.MetadataFetcher",
+    "CIMD_REGISTRATION_PERMISSION_CLASSES": ("oauth_server.cimd.PolicyPermission",),
     # RFC 9728 protected resource metadata
     "OAUTH2_PROTECTED_RESOURCE_NAME": "Bookshelf catalogue API",
     # RFC 8707: which audience a bearer request needs (oauth_server/audience.py).
@@ -421,6 +433,7 @@ OAUTH_SERVER = {
     "bearer_cache_seconds": env.int(
         "BEARER_CACHE_SECONDS", default=300 if REDIS_URL else 0
     ),
+    "audit_retention_days": env.int("AUDIT_RETENTION_DAYS", default=365),
     "oidc_key_dir": OIDC_KEY_DIR,
     "demo_credentials_file": VAR_DIR / "demo.json",
     "resource_servers": resource_servers.registry(

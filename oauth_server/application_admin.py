@@ -8,9 +8,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from oauth2_provider.admin import ApplicationAdmin as DOTApplicationAdmin
 from oauth2_provider.forms import ApplicationForm as DOTApplicationForm
 
@@ -63,6 +66,23 @@ class ApplicationForm(DOTApplicationForm):
                 algorithm.initial = capabilities.ID_TOKEN_SIGNING_ALGORITHMS[0]
 
 
+class ScopeRequestFilter(admin.SimpleListFilter):
+    """Applications whose developer requested scopes no administrator decided on."""
+
+    title = _("scope request pending")
+    parameter_name = "scope_request"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("Yes")), ("none", _("No"))]
+
+    def queryset(self, request, queryset: QuerySet[Application]):
+        if self.value() == "pending":
+            return queryset.exclude(requested_scopes="")
+        if self.value() == "none":
+            return queryset.filter(requested_scopes="")
+        return queryset
+
+
 class ApplicationAdmin(DOTApplicationAdmin):
     """DOT's application admin, with our fields in the list and https URLs by default."""
 
@@ -73,12 +93,16 @@ class ApplicationAdmin(DOTApplicationAdmin):
         "client_type",
         "authorization_grant_type",
         "allowed_scopes",
+        "requested_scopes",
+        "user",
         "is_active",
+        "registration_source",  # admin (manual), dcr or cimd
     )
-    list_filter = ("is_active", *DOTApplicationAdmin.list_filter)
-    search_fields = ("name", "client_id")
+    list_select_related = ("user",)
+    list_filter = (ScopeRequestFilter, "is_active", *DOTApplicationAdmin.list_filter)
+    search_fields = ("name", "client_id", "user__username")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    actions = ["rotate_secret", "deactivate"]
+    actions = ["approve_scopes", "decline_scopes", "rotate_secret", "deactivate"]
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -92,6 +116,43 @@ class ApplicationAdmin(DOTApplicationAdmin):
             application=obj,
             fields=list(form.changed_data),
         )
+
+    @admin.action(description=_("Approve requested scopes"))
+    def approve_scopes(self, request: HttpRequest, queryset) -> None:
+        """Allow each selected application the scopes its developer requested."""
+        self._decide(request, queryset, services.application_scopes_approve)
+
+    @admin.action(description=_("Decline requested scopes"))
+    def decline_scopes(self, request: HttpRequest, queryset) -> None:
+        """Clear the selected applications' requests; what they may obtain stays."""
+        self._decide(request, queryset, services.application_scopes_decline)
+
+    def _decide(self, request: HttpRequest, queryset, decide) -> None:
+        decided = 0
+        for app in queryset.order_by("name"):
+            try:
+                if decide(client_id=app.client_id, request=request):
+                    decided += 1
+            except ValidationError as exc:
+                self.message_user(
+                    request, f"{app.name}: {' '.join(exc.messages)}", messages.ERROR
+                )
+        if decided:
+            self.message_user(
+                request,
+                ngettext(
+                    "Decided the scope request of %(count)d application.",
+                    "Decided the scope requests of %(count)d applications.",
+                    decided,
+                )
+                % {"count": decided},
+            )
+        else:
+            self.message_user(
+                request,
+                _("None of the selected applications requested scopes."),
+                messages.WARNING,
+            )
 
     @admin.action(description="Deactivate and revoke all tokens")
     def deactivate(self, request, queryset) -> None:

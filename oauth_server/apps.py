@@ -9,6 +9,7 @@ class OAuthServerConfig(AppConfig):
         from oauth_server import (
             audit,  # noqa: F401  connects its sign-in receivers
             auth_time,  # noqa: F401  connects its sign-in receiver
+            cimd,  # noqa: F401  registers its system check
             token_cache,
         )
 

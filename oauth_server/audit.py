@@ -7,11 +7,15 @@ already holds. Sign-in events come from Django's and axes' signals (connected
 here, imported by the app's `ready`).
 """
 
+import time
+from collections.abc import Iterator
+from datetime import datetime
 from types import SimpleNamespace
 
 from axes.signals import user_locked_out
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 from oauthlib.common import Request as OAuthlibRequest
@@ -65,6 +69,31 @@ def address_of(request: object | None) -> str | None:
         # of oauthlib's request are answered from the client's parameters too.
         request = SimpleNamespace(META=request.headers)
     return client_address(request) or None
+
+
+def events_prune(
+    *, before: datetime, batch_size: int = 10_000, pause: float = 0
+) -> Iterator[int]:
+    """Delete events created before `before`, oldest first; yield each batch's count.
+
+    Each batch takes at most `batch_size` primary keys through the `created` index
+    and deletes them in a transaction of its own, so no lock is held for long.
+    """
+    while True:
+        with transaction.atomic():
+            pks = list(
+                AuditEvent.objects.filter(created__lt=before)
+                .order_by("created", "pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not pks:
+                return
+            deleted, _ = AuditEvent.objects.filter(pk__in=pks).delete()
+        yield deleted
+        if len(pks) < batch_size:
+            return
+        if pause:
+            time.sleep(pause)
 
 
 @receiver(user_logged_in, dispatch_uid="audit_sign_in_succeeded")

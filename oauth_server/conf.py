@@ -40,11 +40,18 @@ class ServerSettings:
     # Where `rotateoidckey` keeps the signing keys when OIDC_RSA_PRIVATE_KEY is not
     # set (active.pem, retired-*.pem); config/settings.py reads the same directory.
     oidc_key_dir: Path = Path("var/oidc")
+    # Days an audit event is kept; `clearaudit` deletes older ones (0: keep all).
+    audit_retention_days: int = 365
     # The demo credentials `loaddemo` writes (mode 0600) and `make run` reads.
     demo_credentials_file: Path = Path("var/demo.json")
     # The resource servers tokens may be minted for (RFC 8707), with their canonical
     # URIs, accepted scopes and the clients that run them (resource_servers.py).
     resource_servers: tuple[ResourceServer, ...] = resource_servers.DEVELOPMENT
+    # Tests only (never read from the environment): client ID metadata documents
+    # on these hosts may be fetched from loopback, trusting this CA bundle
+    # (oauth_server/cimd.py). Empty: DOT's SSRF checks apply to every host.
+    cimd_test_hosts: tuple[str, ...] = ()
+    cimd_test_ca_file: str = ""
 
 
 @cache

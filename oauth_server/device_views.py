@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from oauth2_provider import views as dot_views
@@ -17,7 +18,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views.device import DeviceGrantForm
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauth_server import device, scopes, user_codes
+from oauth_server import audit, device, scopes, user_codes
 from oauth_server.http import OAuthEndpointMixin, oauth_error
 from oauth_server.models import Application
 
@@ -175,3 +176,33 @@ class DeviceUserCodeView(dot_views.DeviceUserCodeView):
     def form_invalid(self, form: UserCodeForm) -> HttpResponse:
         self.attempt.record_failure()
         return super().form_invalid(form)
+
+
+class DeviceConfirmView(dot_views.DeviceConfirmView):
+    """Where the person allows or denies the device; the decision is audited.
+
+    DOT saves the grant's new status; the consent event is written in the same
+    transaction, so a decision exists exactly when its event does.
+    """
+
+    DECISIONS = {
+        "accept": audit.Event.CONSENT_GRANTED,
+        "deny": audit.Event.CONSENT_DENIED,
+    }
+
+    @transaction.atomic
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        grant = self.get_object()
+        response = super().form_valid(form)
+        if event := self.DECISIONS.get(form.cleaned_data["action"]):
+            audit.record(
+                event,
+                request=self.request,
+                user=self.request.user,
+                application=Application.objects.filter(
+                    client_id=grant.client_id
+                ).first(),
+                scopes=scopes.parse(grant.scope or ""),
+                device=True,
+            )
+        return response

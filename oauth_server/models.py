@@ -10,6 +10,8 @@ from django.core.validators import EmailValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 
@@ -50,6 +52,13 @@ class Application(AbstractApplication):
     allowed_scopes = models.TextField(
         help_text="Space-separated scopes this application may obtain; nothing else.",
     )
+    requested_scopes = models.TextField(
+        blank=True,
+        help_text=gettext_lazy(
+            "Space-separated scopes the developer asks for, waiting for an "
+            "administrator to approve or decline them."
+        ),
+    )
     description = models.TextField(blank=True)
     homepage_url = models.URLField(blank=True, max_length=500)
     logo_url = models.URLField(blank=True, max_length=500)
@@ -75,8 +84,19 @@ class Application(AbstractApplication):
         allowed = set(self.allowed_scopes.split())
         return [name for name in scopes.SCOPES if name in allowed]
 
+    @property
+    def requested_scope_list(self) -> list[str]:
+        """The requested scopes not yet allowed, in registry order."""
+        requested = set(self.requested_scopes.split()) - set(
+            self.allowed_scopes.split()
+        )
+        return [name for name in scopes.SCOPES if name in requested]
+
     def is_usable(self, request: object) -> bool:
-        """Deactivated applications are treated as unknown clients."""
+        """Deactivated applications are treated as unknown clients, and so are
+        clients known by their metadata document while the policy refuses those."""
+        if self.registration_source == self.RegistrationSource.CIMD:
+            return self.is_active and RegistrationPolicy.load().cimd_enabled
         return self.is_active
 
     def clean_fields(self, exclude=None) -> None:
@@ -85,6 +105,10 @@ class Application(AbstractApplication):
         super().clean_fields(exclude={*(exclude or ()), "allowed_scopes"})
 
     def clean(self) -> None:
+        if self.registration_source == self.RegistrationSource.CIMD:
+            # DOT's CIMD resolver fills in what the document says; what such a
+            # client may do comes from the registration policy.
+            RegistrationPolicy.load().apply_to_cimd(self)
         errors: dict[str, list[str]] = {}
         try:
             super().clean()
@@ -102,24 +126,21 @@ class Application(AbstractApplication):
                 "Name the application: users see the name on the consent page."
             )
         names = scopes.parse(self.allowed_scopes)
-        if not names:
+        requested = [n for n in scopes.parse(self.requested_scopes) if n not in names]
+        if not names and not requested:
             errors.setdefault("allowed_scopes", []).append("Name at least one scope.")
-        if bad := scopes.unknown(names):
-            errors.setdefault("allowed_scopes", []).append(
-                f"Unknown scope(s): {', '.join(bad)}. Known: {', '.join(scopes.SCOPES)}."
-            )
-        user_only = sorted(scopes.USER_ONLY_SCOPES.intersection(names))
-        if self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS and user_only:
-            errors.setdefault("allowed_scopes", []).append(
-                f"Client credentials have no signed-in user, so they cannot be "
-                f"allowed {', '.join(user_only)}."
-            )
+        for field, chosen in (
+            ("allowed_scopes", names),
+            ("requested_scopes", requested),
+        ):
+            if problems := self._scope_problems(chosen):
+                errors.setdefault(field, []).extend(problems)
         signing = capabilities.ID_TOKEN_SIGNING_ALGORITHMS
         if self.algorithm and self.algorithm not in signing:
             errors.setdefault("algorithm", []).append(
                 f"ID tokens are signed with {', '.join(signing)} only."
             )
-        elif scopes.OPENID in names and self.algorithm not in signing:
+        elif scopes.OPENID in {*names, *requested} and self.algorithm not in signing:
             errors.setdefault("algorithm", []).append(
                 f"Applications allowed the openid scope sign ID tokens with "
                 f"{', '.join(signing)}."
@@ -135,15 +156,6 @@ class Application(AbstractApplication):
         ):
             errors.setdefault("redirect_uris", []).append(
                 "This grant never redirects to the client; leave redirect URIs empty."
-            )
-        if (
-            scopes.INTROSPECTION in names
-            and self.client_type != self.CLIENT_CONFIDENTIAL
-        ):
-            # RFC 7662 §2.1 and §4: introspection answers to authenticated clients
-            # only; a public client has no secret to authenticate with.
-            errors.setdefault("allowed_scopes", []).append(
-                "introspection needs a confidential client."
             )
         if (
             self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS
@@ -164,8 +176,35 @@ class Application(AbstractApplication):
                         f"{uri}: a redirect URI must not have a fragment."
                     )
         self.allowed_scopes = " ".join(names)
+        self.requested_scopes = " ".join(requested)
         if errors:
             raise ValidationError(errors)
+
+    def _scope_problems(self, names: list[str]) -> list[str]:
+        """What is wrong with allowing these scopes to this application."""
+        problems = []
+        if bad := scopes.unknown(names):
+            problems.append(
+                _("Unknown scope(s): %(bad)s. Known: %(known)s.")
+                % {"bad": ", ".join(bad), "known": ", ".join(scopes.SCOPES)}
+            )
+        user_only = sorted(scopes.USER_ONLY_SCOPES.intersection(names))
+        if self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS and user_only:
+            problems.append(
+                _(
+                    "Client credentials have no signed-in user, so they cannot be "
+                    "allowed %(scopes)s."
+                )
+                % {"scopes": ", ".join(user_only)}
+            )
+        if (
+            scopes.INTROSPECTION in names
+            and self.client_type != self.CLIENT_CONFIDENTIAL
+        ):
+            # RFC 7662 §2.1 and §4: introspection answers to authenticated clients
+            # only; a public client has no secret to authenticate with.
+            problems.append(_("introspection needs a confidential client."))
+        return problems
 
 
 class PersonalAccessToken(models.Model):
@@ -377,6 +416,7 @@ class AuditEvent(models.Model):
             "Application secret rotated",
         )
         APPLICATION_DEACTIVATED = "application.deactivated", "Application deactivated"
+        APPLICATION_DELETED = "application.deleted", "Application deleted"
         PERSONAL_TOKEN_CREATED = "personal_token.created", "Personal token created"
         PERSONAL_TOKEN_REVOKED = "personal_token.revoked", "Personal token revoked"
 
@@ -401,7 +441,7 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     client_id = models.CharField(
-        max_length=100, blank=True, help_text="Kept when the application is deleted."
+        max_length=255, blank=True, help_text="Kept when the application is deleted."
     )
     details = models.JSONField(default=dict, blank=True)
 
@@ -413,3 +453,100 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} at {self.created:%Y-%m-%d %H:%M:%S}"
+
+
+DEFAULT_REGISTRATION_SCOPES = "books:read books:write openid profile"
+
+
+class RegistrationPolicy(models.Model):
+    """What clients that register themselves may do; one row, set in the admin.
+
+    Read by dynamic client registration (RFC 7591/7592) and Client ID Metadata
+    Documents (oauth_server/registration.py, oauth_server/cimd.py) and by
+    `clearregistrations`. Applications an administrator registers ignore it.
+    """
+
+    SINGLETON = 1
+
+    dcr_open = models.BooleanField(
+        "dynamic registration open",
+        default=True,
+        help_text="Anyone may register a client at the registration endpoint.",
+    )
+    public_clients_only = models.BooleanField(
+        default=True,
+        help_text=(
+            "Registered clients are public (token_endpoint_auth_method none, PKCE) "
+            "and get no secret."
+        ),
+    )
+    cimd_enabled = models.BooleanField(
+        "client ID metadata documents",
+        default=True,
+        help_text="Clients may use the https URL of their metadata as client_id.",
+    )
+    scopes = models.TextField(
+        default=DEFAULT_REGISTRATION_SCOPES,
+        help_text=(
+            "Space-separated scopes a registered client may obtain; asking to "
+            "register with more is refused."
+        ),
+    )
+    registrations_per_hour = models.PositiveIntegerField(
+        default=10,
+        help_text="Registrations one client address may make per hour.",
+    )
+    unused_days = models.PositiveIntegerField(
+        default=7,
+        help_text=(
+            "Registrations that never obtained a token are deleted after this "
+            "many days (manage.py clearregistrations)."
+        ),
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "registration policy"
+        verbose_name_plural = "registration policy"
+
+    def __str__(self) -> str:
+        return "Registration policy"
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = self.SINGLETON  # one row, whatever the caller built
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        names = scopes.parse(self.scopes)
+        if not names:
+            raise ValidationError({"scopes": "Name at least one scope."})
+        if bad := scopes.unknown(names):
+            raise ValidationError({"scopes": f"Unknown scope(s): {', '.join(bad)}."})
+        if scopes.INTROSPECTION in names:
+            raise ValidationError(
+                {"scopes": "introspection is for resource servers, never public."}
+            )
+        self.scopes = " ".join(names)
+
+    @classmethod
+    def load(cls) -> "RegistrationPolicy":
+        """The policy row, created with the defaults on first use."""
+        policy, _ = cls.objects.get_or_create(pk=cls.SINGLETON)
+        return policy
+
+    @property
+    def scope_list(self) -> list[str]:
+        """The allowed scopes, in registry order."""
+        allowed = set(self.scopes.split())
+        return [name for name in scopes.SCOPES if name in allowed]
+
+    def apply_to_cimd(self, app: Application) -> None:
+        """What a client known by its metadata document may do, and is called."""
+        app.allowed_scopes = " ".join(self.scope_list)
+        app.algorithm = (
+            capabilities.ID_TOKEN_SIGNING_ALGORITHMS[0]
+            if scopes.OPENID in self.scope_list
+            else ""
+        )
+        if not app.name.strip():
+            app.name = urlsplit(app.client_id).hostname or app.client_id

@@ -29,6 +29,13 @@ def application_list(*, include_inactive: bool = True) -> QuerySet[Application]:
     return queryset
 
 
+def developer_applications(
+    *, user: AbstractBaseUser, include_inactive: bool = True
+) -> QuerySet[Application]:
+    """The applications `user` registered in the developer portal, by name."""
+    return application_list(include_inactive=include_inactive).filter(user=user)
+
+
 def live_token(*, value: str) -> AbstractAccessToken | AbstractRefreshToken | None:
     """The live access token, or else the live refresh token, whose value is `value`.
 

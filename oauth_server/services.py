@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -20,7 +20,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from oauth_server import audit, capabilities, demo, scopes
+from oauth_server import audit, capabilities, demo, developers, scopes
 from oauth_server.models import Application, Consent
 
 logger = logging.getLogger(__name__)
@@ -53,15 +53,24 @@ def application_register(
     policy_url: str = "",
     contacts: Sequence[str] = (),
     skip_authorization: bool = False,
+    requested_scope: str = "",
+    owner: AbstractBaseUser | None = None,
     request: HttpRequest | None = None,
 ) -> Registration:
-    """Validate and save a new application; its secret is returned once, never stored."""
+    """Validate and save a new application; its secret is returned once, never stored.
+
+    `scope` is what it may obtain now; `requested_scope` what its developer (`owner`)
+    asks for, allowed only when an administrator approves it.
+    """
     names = scopes.parse(scope)
+    requested = sorted(scopes.parse(requested_scope), key=_registry_order)
     app = Application(
         name=name,
+        user=owner,
         client_type=client_type,
         authorization_grant_type=GRANT_TYPES.get(grant_type, grant_type),
         allowed_scopes=" ".join(names),
+        requested_scopes=" ".join(requested),
         redirect_uris=" ".join(redirect_uris),
         post_logout_redirect_uris=" ".join(post_logout_redirect_uris),
         description=description,
@@ -70,7 +79,7 @@ def application_register(
         policy_url=policy_url,
         contacts=list(contacts),
         skip_authorization=skip_authorization,
-        algorithm=Application.RS256_ALGORITHM if scopes.OPENID in names else "",
+        algorithm=_algorithm_for([*names, *requested]),
     )
     if client_id:
         app.client_id = client_id
@@ -88,11 +97,142 @@ def application_register(
         user=_actor(request),
         application=app,
         grant_type=app.authorization_grant_type,
+        requested_scopes=app.requested_scope_list,
     )
     logger.info(
         "application registered client_id=%s grant=%s", app.client_id, grant_type
     )
     return Registration(application=app, client_secret=secret)
+
+
+# What a developer may change after registering; the client and grant type stay.
+CHANGEABLE_FIELDS = (
+    "name",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "description",
+    "homepage_url",
+    "logo_url",
+    "policy_url",
+    "requested_scopes",
+)
+
+
+@transaction.atomic
+def application_change(
+    *,
+    client_id: str,
+    request: HttpRequest | None = None,
+    name: str | None = None,
+    redirect_uris: Sequence[str] | None = None,
+    post_logout_redirect_uris: Sequence[str] | None = None,
+    description: str | None = None,
+    homepage_url: str | None = None,
+    logo_url: str | None = None,
+    policy_url: str | None = None,
+    requested_scope: str | None = None,
+) -> Application:
+    """Change what users see of an application and which scopes it asks for.
+
+    Arguments left at None keep their value. Requested scopes replace the pending
+    request (scopes already allowed are dropped from it: allowing is an
+    administrator's decision, `application_scopes_approve`). Writes an
+    `application.changed` event naming the changed fields when anything changed.
+    """
+    app = Application.objects.select_for_update().get(client_id=client_id)
+    allowed = set(app.allowed_scope_list)
+    values = {
+        "name": name,
+        "redirect_uris": _joined(redirect_uris),
+        "post_logout_redirect_uris": _joined(post_logout_redirect_uris),
+        "description": description,
+        "homepage_url": homepage_url,
+        "logo_url": logo_url,
+        "policy_url": policy_url,
+        "requested_scopes": _joined(
+            None
+            if requested_scope is None
+            else sorted(
+                (n for n in scopes.parse(requested_scope) if n not in allowed),
+                key=_registry_order,
+            )
+        ),
+    }
+    changed = []
+    for field, value in values.items():
+        if value is not None and value != getattr(app, field):
+            setattr(app, field, value)
+            changed.append(field)
+    app.algorithm = app.algorithm or _algorithm_for(
+        [*allowed, *scopes.parse(app.requested_scopes)]
+    )
+    app.full_clean()
+    if changed:
+        app.save(update_fields=[*CHANGEABLE_FIELDS, "algorithm", "updated"])
+        audit.record(
+            audit.Event.APPLICATION_CHANGED,
+            request=request,
+            user=_actor(request),
+            application=app,
+            fields=changed,
+            requested_scopes=app.requested_scope_list,
+        )
+        logger.info("application changed client_id=%s", client_id)
+    return app
+
+
+@transaction.atomic
+def application_scopes_approve(
+    *, client_id: str, request: HttpRequest | None = None
+) -> list[str]:
+    """Allow an application the scopes its developer requested; returns them.
+
+    The allowed scopes become allowed plus requested; the request is cleared.
+    """
+    app = Application.objects.select_for_update().get(client_id=client_id)
+    approved = app.requested_scope_list
+    if not approved:
+        return []
+    app.allowed_scopes = " ".join([*app.allowed_scope_list, *approved])
+    app.requested_scopes = ""
+    app.algorithm = app.algorithm or _algorithm_for(approved)
+    app.full_clean()
+    app.save(
+        update_fields=["allowed_scopes", "requested_scopes", "algorithm", "updated"]
+    )
+    audit.record(
+        audit.Event.APPLICATION_CHANGED,
+        request=request,
+        user=_actor(request),
+        application=app,
+        fields=["allowed_scopes", "requested_scopes"],
+        scopes_approved=approved,
+    )
+    logger.info("requested scopes approved client_id=%s", client_id)
+    return approved
+
+
+@transaction.atomic
+def application_scopes_decline(
+    *, client_id: str, request: HttpRequest | None = None
+) -> list[str]:
+    """Clear an application's scope request, leaving what it may obtain; returns it."""
+    app = Application.objects.select_for_update().get(client_id=client_id)
+    declined = app.requested_scope_list
+    if not declined:
+        return []
+    app.requested_scopes = ""
+    app.save(update_fields=["requested_scopes", "updated"])
+    audit.record(
+        audit.Event.APPLICATION_CHANGED,
+        request=request,
+        user=_actor(request),
+        application=app,
+        fields=["requested_scopes"],
+        scopes_declined=declined,
+    )
+    logger.info("requested scopes declined client_id=%s", client_id)
+    return declined
 
 
 @transaction.atomic
@@ -156,6 +296,8 @@ def demo_load(*, path: Path) -> dict:
         user.email = "demo@example.com"
         user.set_password(state["password"])
         user.save()
+    # The demo user sees the developer portal too (`make run`).
+    user.groups.add(Group.objects.get_or_create(name=developers.DEVELOPERS)[0])
     for spec in demo.DEMO_APPS:
         client_id = spec["client_id"]
         known = Application.objects.filter(client_id=client_id).exists()
@@ -231,6 +373,21 @@ def consent_withdraw(
     )
     logger.info("access removed client_id=%s user=%s", application.client_id, user.pk)
     return revoked
+
+
+def _registry_order(name: str) -> int:
+    """Sort key: a scope's place in the registry, unknown names last."""
+    order = list(scopes.SCOPES)
+    return order.index(name) if name in order else len(order)
+
+
+def _joined(values: Sequence[str] | None) -> str | None:
+    return None if values is None else " ".join(values)
+
+
+def _algorithm_for(names: Sequence[str]) -> str:
+    """The ID-token signing algorithm an application with these scopes needs."""
+    return Application.RS256_ALGORITHM if scopes.OPENID in names else ""
 
 
 def _actor(request: HttpRequest | None) -> AbstractBaseUser | None:

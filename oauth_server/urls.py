@@ -7,7 +7,13 @@ Mounted at the site root so the issuer is the bare origin: discovery documents l
 from django.urls import path
 from oauth2_provider import views as dot_views
 
-from oauth_server import account_views, device_views, views
+from oauth_server import (
+    account_views,
+    developer_views,
+    device_views,
+    registration_views,
+    views,
+)
 
 app_name = "oauth2_provider"
 
@@ -43,10 +49,21 @@ urlpatterns = [
         device_views.DeviceAuthorizationView.as_view(),
         name="device-authorization",
     ),
+    # Dynamic client registration (RFC 7591) and its management (RFC 7592).
+    path(
+        "o/register/",
+        registration_views.RegistrationView.as_view(),
+        name="dcr-register",
+    ),
+    path(
+        "o/register/<str:client_id>/",
+        registration_views.RegistrationManagementView.as_view(),
+        name="dcr-register-management",
+    ),
     path("o/device/", device_views.DeviceUserCodeView.as_view(), name="device"),
     path(
         "o/device/<slug:client_id>/<slug:user_code>/",
-        dot_views.DeviceConfirmView.as_view(),
+        device_views.DeviceConfirmView.as_view(),
         name="device-confirm",
     ),
     path(
@@ -74,5 +91,35 @@ urlpatterns = [
         "account/tokens/<int:pk>/revoke/",
         account_views.RevokePersonalTokenView.as_view(),
         name="personal-token-revoke",
+    ),
+    path(
+        "developers/apps/",
+        developer_views.ApplicationListView.as_view(),
+        name="developer-apps",
+    ),
+    path(
+        "developers/apps/new/",
+        developer_views.ApplicationRegisterView.as_view(),
+        name="developer-app-register",
+    ),
+    path(
+        "developers/apps/<int:pk>/",
+        developer_views.ApplicationDetailView.as_view(),
+        name="developer-app",
+    ),
+    path(
+        "developers/apps/<int:pk>/edit/",
+        developer_views.ApplicationChangeView.as_view(),
+        name="developer-app-edit",
+    ),
+    path(
+        "developers/apps/<int:pk>/rotate-secret/",
+        developer_views.ApplicationRotateSecretView.as_view(),
+        name="developer-app-rotate",
+    ),
+    path(
+        "developers/apps/<int:pk>/deactivate/",
+        developer_views.ApplicationDeactivateView.as_view(),
+        name="developer-app-deactivate",
     ),
 ]

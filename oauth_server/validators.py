@@ -22,6 +22,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from oauth_server import audit, auth_time, capabilities, token_cache
+from oauth_server.cimd import RecordCIMDRegistrationMixin
 from oauth_server.device import DeviceCodeValidatorMixin
 from oauth_server.http import basic_credentials
 from oauth_server.models import Application, RedeemedCode
@@ -47,7 +48,9 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
+class OAuth2Validator(
+    RecordCIMDRegistrationMixin, DeviceCodeValidatorMixin, BaseValidator
+):
     """DOT's validator, made safe under parallel requests and deactivation.
 
     The device grant's own methods live in oauth_server/device.py.
@@ -197,6 +200,14 @@ class OAuth2Validator(DeviceCodeValidatorMixin, BaseValidator):
         )
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        if not client.allowed_scope_list:
+            # Registered in the developer portal, its scopes not yet approved: a
+            # token for no scope at all would be of no use, and is not issued.
+            raise errors.InvalidScopeError(
+                description="No scope is allowed for this client yet: an "
+                "administrator has to approve the scopes it requested.",
+                request=request,
+            )
         if super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
             return True
         allowed = set(client.allowed_scope_list)

@@ -37,6 +37,7 @@ from oauth_server import (
     auth_time,
     capabilities,
     prompts,
+    registration,
     scopes,
     selectors,
     services,
@@ -50,7 +51,7 @@ from oauth_server.http import (
     oauth_error,
     request_error,
 )
-from oauth_server.models import Application
+from oauth_server.models import Application, RegistrationPolicy
 from oauth_server.tokens import refresh_token_expires
 
 DISCOVERY_CACHE_CONTROL = "public, max-age=3600"
@@ -298,6 +299,8 @@ class AuthorizationView(dot_views.AuthorizationView):
         context["granted_items"] = [i for i in items if i["name"] in granted]
         # RFC 8707: the one resource server the token will be for (validated).
         context["resource_server"] = audience.server_for(kwargs.get("resource"))
+        # A client that registered itself: say so, and by what it is known.
+        context["registration"] = registration.registration_notice(application)
         return context
 
 
@@ -341,11 +344,26 @@ class DiscoveryMixin:
             "service_documentation": request.build_absolute_uri(reverse("home")),
         }
 
+    def registration_metadata(self, request: HttpRequest) -> dict[str, object]:
+        """How clients register themselves, as the admin's policy says today."""
+        policy = RegistrationPolicy.load()
+        data: dict[str, object] = {
+            "client_id_metadata_document_supported": (
+                oauth2_settings.CIMD_ENABLED and policy.cimd_enabled
+            ),
+        }
+        if oauth2_settings.DCR_ENABLED and policy.dcr_open:
+            data["registration_endpoint"] = self._get_endpoint_url(
+                request, "dcr-register", required=True
+            )
+        return data
+
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         data.update(self.extra_metadata(request))
-        data["client_id_metadata_document_supported"] = False
+        data.pop("registration_endpoint", None)  # DOT's: whatever the policy says
+        data.update(self.registration_metadata(request))
         merged = JsonResponse(data)
         merged["Access-Control-Allow-Origin"] = "*"
         # Public and stable; clients may cache it (OIDC Discovery §4, RFC 8414 §3).
@@ -593,6 +611,9 @@ class LoginView(DjangoLoginView):
         # The CSP middleware reads `application` to allow its logo's origin.
         context["application"] = selectors.application_asking(
             next_url=context.get("next") or ""
+        )
+        context["registration"] = registration.registration_notice(
+            context["application"]
         )
         return context
 

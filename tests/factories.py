@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, set_token_value
 
+from oauth_server.developers import DEVELOPERS
 from oauth_server.models import Application
 from resources.validators import isbn13_check_digit
 
@@ -29,6 +31,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+class DeveloperFactory(UserFactory):
+    """A user in the developers group, who may use the developer portal."""
+
+    @factory.post_generation
+    def developers(obj, create, extracted, **kwargs):
+        if create:
+            # get_or_create: live_server tests flush the group the migration made.
+            obj.groups.add(Group.objects.get_or_create(name=DEVELOPERS)[0])
 
 
 class ApplicationFactory(factory.django.DjangoModelFactory):

@@ -23,6 +23,20 @@ FORBIDDEN = {
     # The cluster launcher starts the server as processes; it may read the
     # plain key helpers (oauth_server.keys), not the server's Django code.
     "deploy": ("resources", "clients", "config", "ops"),
+    # The MCP server speaks HTTP to the authorization server and the API, like a
+    # third party; of config/ it reads only its settings (config.mcp).
+    "mcp_server": (
+        "oauth_server",
+        "resources",
+        "clients",
+        "ops",
+        "common",
+        "django",
+        "rest_framework",
+        "oauth2_provider",
+        "config.settings",
+        "config.urls",
+    ),
 }
 # resources may use only the scope registry from oauth_server
 RESOURCES_ALLOWED_FROM_OAUTH_SERVER = {"oauth_server.scopes", "oauth_server"}
@@ -53,7 +67,7 @@ def test_package_respects_import_rules(package):
     for path in python_files(package):
         for name in imported_modules(path):
             top = name.split(".")[0]
-            if top in FORBIDDEN[package]:
+            if top in FORBIDDEN[package] or name in FORBIDDEN[package]:
                 offenders.append(f"{path.relative_to(ROOT)}: {name}")
             if (
                 package == "resources"
@@ -65,12 +79,26 @@ def test_package_respects_import_rules(package):
 
 
 def test_only_settings_reads_the_environment():
-    """Server code reads the environment in config/settings.py (gunicorn: its config)."""
+    """Server code reads the environment in config/settings.py (gunicorn: its config;
+    the MCP server: config/mcp.py)."""
     readers = []
-    for package in ("common", "oauth_server", "resources", "ops", "config"):
+    for package in (
+        "common",
+        "oauth_server",
+        "resources",
+        "ops",
+        "config",
+        "mcp_server",
+    ):
         for path in python_files(package):
             text = path.read_text()
-            if path.name in ("settings.py", "wsgi.py", "asgi.py", "gunicorn.py"):
+            if path.name in (
+                "settings.py",
+                "wsgi.py",
+                "asgi.py",
+                "gunicorn.py",
+                "mcp.py",
+            ):
                 continue
             if "os.environ" in text or "getenv(" in text or "environ.Env" in text:
                 readers.append(str(path.relative_to(ROOT)))

@@ -1,4 +1,4 @@
-"""`make run`'s launcher: taken ports said in one line, both servers stopped together."""
+"""`make run`'s launcher: taken ports said in one line, all servers stopped together."""
 
 import json
 import os
@@ -59,7 +59,12 @@ def run_launcher(*args: str, via_shell: bool = False) -> subprocess.Popen:
     command = [sys.executable, "-m", "config.launcher", *args]
     if via_shell:  # a parent that is not the launcher's own caller, like `make`
         command = ["sh", "-c", " ".join(command) + "; true"]
-    env = {**os.environ, "DEBUG": "true", "CLIENT_SECRET": "launcher-test"}
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "CLIENT_SECRET": "launcher-test",
+        "MCP_CLIENT_SECRET": "launcher-test",
+    }
     return subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -76,6 +81,7 @@ def test_taken_port_is_one_line_naming_what_holds_it(discovery_server):
             "--check",
             f"--server-port={discovery_server}",
             f"--client-port={client_port}",
+            f"--mcp-port={free_port()}",
         ],
         cwd=REPO,
         capture_output=True,
@@ -92,26 +98,42 @@ def test_taken_port_is_one_line_naming_what_holds_it(discovery_server):
 
 
 def test_free_ports_pass_the_check():
-    ports = [free_port(), free_port()]
+    ports = [free_port(), free_port(), free_port()]
 
     assert launcher.taken(ports) == []
     assert (
         launcher.main(
-            ["--check", f"--server-port={ports[0]}", f"--client-port={ports[1]}"]
+            [
+                "--check",
+                f"--server-port={ports[0]}",
+                f"--client-port={ports[1]}",
+                f"--mcp-port={ports[2]}",
+            ]
         )
         == 0
     )
 
 
 @pytest.mark.parametrize("stop", ["sigterm", "sigint", "parent dies"])
-def test_both_servers_stop_together(stop):
-    server_port, client_port = free_port(), free_port()
-    args = (f"--server-port={server_port}", f"--client-port={client_port}")
+def test_all_servers_stop_together(stop):
+    ports = [free_port(), free_port(), free_port()]
+    args = (
+        f"--server-port={ports[0]}",
+        f"--client-port={ports[1]}",
+        f"--mcp-port={ports[2]}",
+    )
     process = run_launcher(*args, via_shell=stop == "parent dies")
     try:
         assert wait_until(
-            lambda: accepts(server_port) and accepts(client_port), STARTUP_SECONDS
+            lambda: all(accepts(port) for port in ports), STARTUP_SECONDS
         ), process.stderr.read1().decode(errors="replace") if process.poll() else ""
+        metadata = (
+            f"http://127.0.0.1:{ports[2]}/.well-known/oauth-protected-resource/mcp"
+        )
+        assert json.loads(launcher.fetch(metadata))["scopes_supported"] == [
+            "books:read",
+            "books:write",
+        ]
 
         if stop == "parent dies":
             process.kill()  # the shell; the launcher is its child
@@ -120,9 +142,7 @@ def test_both_servers_stop_together(stop):
                 {"sigterm": signal.SIGTERM, "sigint": signal.SIGINT}[stop]
             )
 
-        assert wait_until(
-            lambda: not accepts(server_port) and not accepts(client_port), 15
-        )
+        assert wait_until(lambda: not any(accepts(port) for port in ports), 15)
     finally:
         process.kill()
         process.wait()

@@ -86,7 +86,8 @@ def test_account_lists_recent_security_events(
     issue(reader, "backup")
     issue(UserFactory(username="someone-else"), "theirs")
 
-    with django_assert_max_num_queries(5):  # savepoint, session, user, events, release
+    # savepoint, session, user, events, developers group (the nav), release
+    with django_assert_max_num_queries(6):
         page = client.get(ACCOUNT).content.decode()
 
     events = page.split('id="security-events"')[1].split("</ul>")[0]
@@ -177,9 +178,9 @@ def test_listing_has_a_flat_query_count(session, reader, django_assert_max_num_q
     for n in range(5):
         issue(reader, name=f"token {n}")
 
-    # Measured: session, user, tokens with their access tokens, and the savepoint
-    # pair of ATOMIC_REQUESTS.
-    with django_assert_max_num_queries(5):
+    # Measured: session, user, tokens with their access tokens, whether the user is
+    # a developer (the nav), and the savepoint pair of ATOMIC_REQUESTS.
+    with django_assert_max_num_queries(6):
         response = session.get(TOKENS)
 
     assert response.content.decode().count('class="token-entry"') == 5

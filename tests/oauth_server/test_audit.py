@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, transaction
 from django.urls import reverse
-from oauth2_provider.models import get_access_token_model
+from oauth2_provider.models import get_access_token_model, get_device_grant_model
 
 from oauth_server import audit, selectors, services
 from oauth_server.models import Application, AuditEvent, Consent
@@ -15,14 +15,17 @@ from tests.factories import UserFactory, admin_application_form
 from tests.oauth_server.flows import (
     CodeRequest,
     authorize,
+    decide_device,
     exchange_code,
     form_post,
     json_of,
     sign_in,
+    start_device,
     token_request,
 )
 
 Event = AuditEvent.Event
+DeviceGrant = get_device_grant_model()
 PASSWORD = "correct horse battery"  # UserFactory's
 WRONG_PASSWORD = "wrong-password-9f3c"
 PERSONAL_TOKENS = reverse("api:personal-token-list", kwargs={"version": "v1"})
@@ -130,6 +133,45 @@ def test_consent_denied(client, user, web_app):
     entry = only(Event.CONSENT_DENIED)
     assert (entry.user, entry.application) == (user, web_app)
     assert not events(Event.CONSENT_GRANTED)
+
+
+@pytest.mark.parametrize(
+    ("action", "event", "other"),
+    [
+        ("accept", Event.CONSENT_GRANTED, Event.CONSENT_DENIED),
+        ("deny", Event.CONSENT_DENIED, Event.CONSENT_GRANTED),
+    ],
+)
+def test_device_decision_is_recorded(client, user, device_app, action, event, other):
+    started = start_device(client, device_app, scope="books:read")
+
+    decide_device(client, user, started["user_code"], action=action)
+
+    entry = only(event)
+    assert (entry.user, entry.application) == (user, device_app)
+    assert entry.details == {"scopes": ["books:read"], "device": True}
+    assert not events(other)
+
+
+def test_device_decision_and_event_commit_together(
+    client, user, device_app, monkeypatch
+):
+    started = start_device(client, device_app)
+    client.force_login(user)
+    entered = client.post(
+        reverse("oauth2_provider:device"), {"user_code": started["user_code"]}
+    )
+
+    def fail(*args, **kwargs):
+        raise DatabaseError("audit log unavailable")
+
+    monkeypatch.setattr(audit, "record", fail)
+    client.raise_request_exception = False
+    response = client.post(entered["Location"], {"action": "accept"})
+
+    assert response.status_code == 500
+    grant = DeviceGrant.objects.get(client_id=device_app.client_id)
+    assert grant.status == grant.AUTHORIZATION_PENDING
 
 
 def test_consent_revoked_from_connected_applications(client, user, web_app):

@@ -73,6 +73,7 @@ ENDPOINTS = [
     Endpoint("revoke", "oauth", "/o/revoke/", method="POST", auth="basic", params=OAUTH_PARAMS),
     Endpoint("introspect", "oauth", "/o/introspect/", method="POST", auth="introspector", params=OAUTH_PARAMS),
     Endpoint("device authorization", "oauth", "/o/device-authorization/", method="POST", auth="none", params=("client_id", "scope")),
+    Endpoint("registration", "oauth", "/o/register/", method="POST", auth="none", payload="registration", slot="client_name"),
     Endpoint("userinfo", "oauth", "/o/userinfo/", auth="bearer", params=("access_token", "claims")),
     Endpoint("jwks", "oauth", "/o/jwks/", auth="none"),
     Endpoint("oidc discovery", "oauth", "/.well-known/openid-configuration", auth="none"),

@@ -121,6 +121,10 @@ def world(db, client, world_data):
         "author": {"name": "N", "biography": "B"},
         "author_book": {"title": "T2", "isbn": isbn13(902), **book_fields},
         "personal_token": {"name": "N", "scope": "books:read"},
+        "registration": {
+            "redirect_uris": ["https://agent.example/cb"],
+            "token_endpoint_auth_method": "none",
+        },
     }
 
     def call(endpoint: Endpoint, method: str, query="", body=b"", ctype=FORM, **extra):
