@@ -12,6 +12,7 @@ the account pages follows the browser's Accept-Language again.
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
@@ -67,7 +68,12 @@ def request_language(request: HttpRequest) -> str | None:
     None lets Accept-Language decide. Only the query string is read here: a body
     is the view's to parse (size limits, upload handlers).
     """
-    value = request.GET.get("ui_locales") or ui_locales_in(request.GET.get("next", ""))
+    try:
+        query = request.GET
+    except TooManyFieldsSent:
+        # The view answers this in its own way (JSON on the API and OAuth endpoints).
+        return None
+    value = query.get("ui_locales") or ui_locales_in(query.get("next", ""))
     return language_from_ui_locales(value)
 
 
