@@ -381,7 +381,10 @@ class AuditEvent(models.Model):
         TOKEN_ISSUED = "token.issued", gettext_lazy("Token issued")
         TOKEN_REFRESHED = "token.refreshed", gettext_lazy("Token refreshed")
         TOKEN_REVOKED = "token.revoked", gettext_lazy("Token revoked")
-        TOKEN_REUSE_DETECTED = "token.reuse_detected", gettext_lazy("Token reuse detected")
+        TOKEN_REUSE_DETECTED = (
+            "token.reuse_detected",
+            gettext_lazy("Token reuse detected"),
+        )
         APPLICATION_CREATED = "application.created", gettext_lazy("Application created")
         APPLICATION_CHANGED = "application.changed", gettext_lazy("Application changed")
         APPLICATION_SECRET_ROTATED = (
@@ -393,8 +396,14 @@ class AuditEvent(models.Model):
             gettext_lazy("Application deactivated"),
         )
         APPLICATION_DELETED = "application.deleted", gettext_lazy("Application deleted")
-        PERSONAL_TOKEN_CREATED = "personal_token.created", gettext_lazy("Personal token created")
-        PERSONAL_TOKEN_REVOKED = "personal_token.revoked", gettext_lazy("Personal token revoked")
+        PERSONAL_TOKEN_CREATED = (
+            "personal_token.created",
+            gettext_lazy("Personal token created"),
+        )
+        PERSONAL_TOKEN_REVOKED = (
+            "personal_token.revoked",
+            gettext_lazy("Personal token revoked"),
+        )
 
     event = models.CharField(max_length=40, choices=Event.choices)
     created = models.DateTimeField(default=timezone.now, db_index=True)
