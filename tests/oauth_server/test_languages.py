@@ -10,6 +10,7 @@ from django.utils.dateformat import format as date_format
 
 from oauth_server import services
 from oauth_server.templatetags.bookshelf_i18n import ago, in_sentence
+from tests.factories import DeveloperFactory
 from tests.oauth_server.flows import CodeRequest
 
 CALLBACK = "https://client.example/callback"
@@ -239,3 +240,18 @@ def test_scope_descriptions_in_sentences():
         assert in_sentence("See your email address") == "see your email address"
     with translation.override("de"):
         assert in_sentence("Ihre E-Mail-Adresse sehen") == "Ihre E-Mail-Adresse sehen"
+
+
+def test_developer_portal_in_german(client, db):
+    """The portal's registration form, choices and validation errors in German."""
+    client.force_login(DeveloperFactory(username="dev"))
+    german = {"HTTP_ACCEPT_LANGUAGE": "de"}
+    url = reverse("oauth2_provider:developer-app-register")
+
+    form = client.get(url, **german)
+    refused = client.post(url, {"name": "", "requested_scopes": []}, **german)
+
+    assert "Anwendung registrieren" in form.text
+    assert "Vertraulich: läuft auf einem Server" in form.text
+    assert ">Entwicklerportal</a>" in form.text  # the navigation
+    assert "Bitte beheben Sie die unten markierten Probleme." in refused.text
