@@ -139,9 +139,11 @@ gettext:
 
 # The translation catalogues (docs/contributing.md, Translations): the marked strings
 # of the server into locale/*/LC_MESSAGES/django.po, then the .mo files Django loads.
-# The sample client is a third party: it is not ours to translate.
+# The sample client is a third party: it is not ours to translate; the MCP server
+# has no pages.
 MESSAGES_IGNORE := --ignore='clients/*' --ignore='tests/*' --ignore='bench/*' \
-	--ignore='deploy/*' --ignore='docs/*' --ignore='staticfiles/*' --ignore='var/*'
+	--ignore='deploy/*' --ignore='docs/*' --ignore='mcp_server/*' --ignore='staticfiles/*' \
+	--ignore='var/*' --ignore='test-results/*'
 
 messages: install gettext
 	$(BIN)/python manage.py makemessages --all --no-location $(MESSAGES_IGNORE)
