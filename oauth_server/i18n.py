@@ -5,8 +5,8 @@ A client names the end user's preferred languages in the authorization request
 flow is in the first supported one: the request itself carries it (the authorize
 and consent pages, the error page, the consent form that posts back to the same
 URL), and so does the `next` URL the sign-in page returns to (in its query string
-on GET, in the form on POST: `LoginView.post`). Nothing is stored: another tab or a later visit to
-the account pages follows the browser's Accept-Language again.
+on GET, in the form on POST: `LoginView.post`). Nothing is stored: another tab or a
+later visit to the account pages follows the browser's Accept-Language again.
 """
 
 from urllib.parse import parse_qs, urlsplit
