@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export DEBUG ?= true
 
 .PHONY: install run client serve serve-env test test-postgres lint format bench clean browser demo \
-	nginx nss-tools cluster cluster-manage test-cluster
+	nginx nss-tools cluster cluster-manage test-cluster messages gettext
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -126,6 +126,28 @@ test-postgres: install browser
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/1} \
 	sh -c '$(BIN)/pytest && $(PYTEST_PRODUCTION)'
+
+# GNU gettext for `make messages` (not needed to run or test: the compiled catalogues
+# are committed); installed when missing and we are root.
+gettext:
+	@command -v xgettext >/dev/null && command -v msgfmt >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; \
+	  else \
+	    echo "make messages needs GNU gettext: sudo apt-get install gettext" >&2; exit 1; \
+	  fi; }
+
+# The translation catalogues (docs/contributing.md, Translations): the marked strings
+# of the server into locale/*/LC_MESSAGES/django.po, then the .mo files Django loads.
+# The sample client is a third party: it is not ours to translate; the MCP server
+# has no pages.
+MESSAGES_IGNORE := --ignore='clients/*' --ignore='tests/*' --ignore='bench/*' \
+	--ignore='deploy/*' --ignore='docs/*' --ignore='mcp_server/*' --ignore='staticfiles/*' \
+	--ignore='var/*' --ignore='test-results/*'
+
+messages: install gettext
+	$(BIN)/python manage.py makemessages --all --no-location $(MESSAGES_IGNORE)
+	$(BIN)/python manage.py compilemessages --ignore='.venv'
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -108,6 +108,9 @@ MIDDLEWARE = [
     "oauth_server.middleware.CanonicalOriginMiddleware",
     "oauth_server.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware (Django's order); OIDC `ui_locales`
+    # first, then Accept-Language (oauth_server/i18n.py).
+    "oauth_server.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -199,7 +202,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The languages of the browser pages, also advertised as `ui_locales_supported`.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# Compiled catalogues are committed (locale/*/LC_MESSAGES/django.mo): no gettext
+# needed at run time; `make messages` updates them (docs/contributing.md).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView
 
-from oauth_server import personal_tokens, scopes, selectors, services
+from oauth_server import i18n, personal_tokens, scopes, selectors, services
 from oauth_server.forms import PersonalTokenForm
 from oauth_server.models import Application, PersonalAccessToken
 
@@ -50,7 +51,7 @@ class RemoveAccessView(LoginRequiredMixin, TemplateView):
         for entry in selectors.connected_applications(user=self.request.user):
             if entry.application.pk == application.pk:
                 return entry
-        raise Http404("This application has no access to your account.")
+        raise Http404(_("This application has no access to your account."))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -64,15 +65,18 @@ class RemoveAccessView(LoginRequiredMixin, TemplateView):
         )
         messages.success(
             request,
-            f"{application.name} no longer has access to your account. "
-            "It will ask again if you sign in to it.",
+            _(
+                "%(application)s no longer has access to your account. "
+                "It will ask again if you sign in to it."
+            )
+            % {"application": application.name},
         )
         return redirect("oauth2_provider:connected-apps")
 
 
 def scope_words(scope: str) -> list[tuple[str, str]]:
     """(name, what it allows in words) for each scope in a space-separated string."""
-    return [(name, scopes.SCOPES.get(name, name)) for name in scopes.parse(scope)]
+    return [(name, i18n.scope_description(name)) for name in scopes.parse(scope)]
 
 
 class PersonalTokensView(LoginRequiredMixin, FormView):
@@ -140,6 +144,7 @@ class RevokePersonalTokenView(LoginRequiredMixin, TemplateView):
         personal_tokens.personal_token_revoke(personal=personal)
         messages.success(
             request,
-            f"The token “{personal.name}” is revoked: programs using it are refused.",
+            _("The token “%(name)s” is revoked: programs using it are refused.")
+            % {"name": personal.name},
         )
         return redirect("oauth2_provider:personal-tokens")

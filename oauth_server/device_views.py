@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from oauth2_provider import views as dot_views
 from oauth2_provider.models import get_device_grant_model
 from oauth2_provider.oauth2_backends import OAuthLibCore
@@ -131,12 +133,12 @@ class UserCodeForm(DeviceGrantForm):
             .first()
         )
         if grant is None:
-            raise ValidationError("Incorrect user code", code="incorrect_user_code")
+            raise ValidationError(_("Incorrect user code"), code="incorrect_user_code")
         if device.grant_is_expired(grant):
-            raise ValidationError("Expired user code", code="expired_user_code")
+            raise ValidationError(_("Expired user code"), code="expired_user_code")
         if grant.status != grant.AUTHORIZATION_PENDING:
             raise ValidationError(
-                "User code has already been used", code="user_code_already_used"
+                _("User code has already been used"), code="user_code_already_used"
             )
         self.cleaned_data["device_grant"] = grant
         return user_code
@@ -163,10 +165,14 @@ class DeviceUserCodeView(dot_views.DeviceUserCodeView):
             until = timezone.now() + timedelta(seconds=retry_after)
             context = self.get_context_data(
                 form=self.get_form(),
-                locked_out=(
-                    f"Too many wrong codes. Try again in {minutes} minute"
-                    f"{'s' if minutes != 1 else ''} (after {until:%H:%M} UTC)."
-                ),
+                locked_out=ngettext(
+                    "Too many wrong codes. Try again in %(minutes)d minute "
+                    "(after %(until)s UTC).",
+                    "Too many wrong codes. Try again in %(minutes)d minutes "
+                    "(after %(until)s UTC).",
+                    minutes,
+                )
+                % {"minutes": minutes, "until": f"{until:%H:%M}"},
             )
             response = self.render_to_response(context, status=429)
             response["Retry-After"] = str(retry_after)

@@ -1,6 +1,7 @@
 """Forms of the account pages: they parse input; the services own the rules."""
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from oauth_server import capabilities, personal_tokens, scopes
@@ -25,20 +26,25 @@ class PersonalTokenForm(forms.Form):
         required=False,
         strip=False,
         max_length=PersonalAccessToken._meta.get_field("name").max_length,
-        help_text="What the token is for, say the laptop or script that uses it.",
+        label=_("Name"),
+        help_text=_("What the token is for, say the laptop or script that uses it."),
     )
     scope = ScopeChoiceField(
         required=False,
-        label="Scopes",
+        label=_("Scopes"),
         choices=[
-            (name, scopes.SCOPES[name]) for name in personal_tokens.AVAILABLE_SCOPES
+            # The msgids are marked in scopes.py.
+            (name, _(scopes.SCOPES[name]))
+            for name in personal_tokens.AVAILABLE_SCOPES
         ],
         widget=forms.CheckboxSelectMultiple,
     )
     expires_in_days = forms.IntegerField(
-        label="Expires after (days)",
+        label=_("Expires after (days)"),
         initial=personal_tokens.DEFAULT_LIFETIME_DAYS,
-        help_text=f"From 1 to {personal_tokens.MAX_LIFETIME_DAYS} days.",
+        help_text=format_lazy(
+            _("From 1 to {max_days} days."), max_days=personal_tokens.MAX_LIFETIME_DAYS
+        ),
     )
 
 

@@ -3,7 +3,11 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.utils import translation
 from oauth2_provider.settings import oauth2_settings
+
+from oauth_server import i18n
 
 
 class CanonicalOriginMiddleware:
@@ -43,3 +47,19 @@ class ContentLengthMiddleware:
         if length and not length.isdigit():
             request.META["CONTENT_LENGTH"] = "0"
         return self.get_response(request)
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's language choice, with the OIDC `ui_locales` of the flow first.
+
+    Django picks the language cookie, then Accept-Language, then LANGUAGE_CODE;
+    a supported `ui_locales` (oauth_server/i18n.py) comes before all of them.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        language = i18n.request_language(request)
+        if language is None:
+            super().process_request(request)
+            return
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

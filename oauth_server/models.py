@@ -398,27 +398,39 @@ class AuditEvent(models.Model):
     """
 
     class Event(models.TextChoices):
-        SIGN_IN_SUCCEEDED = "sign_in.succeeded", "Signed in"
-        SIGN_IN_FAILED = "sign_in.failed", "Sign-in failed"
-        SIGN_IN_LOCKED_OUT = "sign_in.locked_out", "Sign-in locked out"
-        CONSENT_GRANTED = "consent.granted", "Consent granted"
-        CONSENT_DENIED = "consent.denied", "Consent denied"
-        CONSENT_REVOKED = "consent.revoked", "Consent revoked"
-        TOKEN_ISSUED = "token.issued", "Token issued"
-        TOKEN_REFRESHED = "token.refreshed", "Token refreshed"
-        TOKEN_REVOKED = "token.revoked", "Token revoked"
-        TOKEN_REUSE_DETECTED = "token.reuse_detected", "Token reuse detected"
-        TOKEN_EXCHANGED = "token.exchanged", "Token exchanged"
-        APPLICATION_CREATED = "application.created", "Application created"
-        APPLICATION_CHANGED = "application.changed", "Application changed"
+        SIGN_IN_SUCCEEDED = "sign_in.succeeded", gettext_lazy("Signed in")
+        SIGN_IN_FAILED = "sign_in.failed", gettext_lazy("Sign-in failed")
+        SIGN_IN_LOCKED_OUT = "sign_in.locked_out", gettext_lazy("Sign-in locked out")
+        CONSENT_GRANTED = "consent.granted", gettext_lazy("Consent granted")
+        CONSENT_DENIED = "consent.denied", gettext_lazy("Consent denied")
+        CONSENT_REVOKED = "consent.revoked", gettext_lazy("Consent revoked")
+        TOKEN_ISSUED = "token.issued", gettext_lazy("Token issued")
+        TOKEN_REFRESHED = "token.refreshed", gettext_lazy("Token refreshed")
+        TOKEN_REVOKED = "token.revoked", gettext_lazy("Token revoked")
+        TOKEN_REUSE_DETECTED = (
+            "token.reuse_detected",
+            gettext_lazy("Token reuse detected"),
+        )
+        TOKEN_EXCHANGED = "token.exchanged", gettext_lazy("Token exchanged")
+        APPLICATION_CREATED = "application.created", gettext_lazy("Application created")
+        APPLICATION_CHANGED = "application.changed", gettext_lazy("Application changed")
         APPLICATION_SECRET_ROTATED = (
             "application.secret_rotated",
-            "Application secret rotated",
+            gettext_lazy("Application secret rotated"),
         )
-        APPLICATION_DEACTIVATED = "application.deactivated", "Application deactivated"
-        APPLICATION_DELETED = "application.deleted", "Application deleted"
-        PERSONAL_TOKEN_CREATED = "personal_token.created", "Personal token created"
-        PERSONAL_TOKEN_REVOKED = "personal_token.revoked", "Personal token revoked"
+        APPLICATION_DEACTIVATED = (
+            "application.deactivated",
+            gettext_lazy("Application deactivated"),
+        )
+        APPLICATION_DELETED = "application.deleted", gettext_lazy("Application deleted")
+        PERSONAL_TOKEN_CREATED = (
+            "personal_token.created",
+            gettext_lazy("Personal token created"),
+        )
+        PERSONAL_TOKEN_REVOKED = (
+            "personal_token.revoked",
+            gettext_lazy("Personal token revoked"),
+        )
 
     event = models.CharField(max_length=40, choices=Event.choices)
     created = models.DateTimeField(default=timezone.now, db_index=True)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.models import get_access_token_model, set_token_value
 
 from oauth_server import audit, scopes
@@ -81,22 +82,25 @@ def personal_token_create(
     errors: dict[str, list[str]] = {}
     name = name.strip()
     if not name:
-        errors["name"] = ["Name the token."]
+        errors["name"] = [_("Name the token.")]
     elif not name.isprintable():
         # A one-line label: no control or invisible characters, which XML cannot
         # carry and which hide text from the person reading the list.
-        errors["name"] = ["Use printable characters only."]
+        errors["name"] = [_("Use printable characters only.")]
     elif PersonalAccessToken.objects.filter(user=user, name=name).exists():
-        errors["name"] = ["You already have a token with this name."]
+        errors["name"] = [_("You already have a token with this name.")]
     if not names:
-        errors["scope"] = ["Choose at least one scope."]
+        errors["scope"] = [_("Choose at least one scope.")]
     elif bad := [n for n in names if n not in AVAILABLE_SCOPES]:
         errors["scope"] = [
-            f"Not available for personal tokens: {', '.join(bad)}. "
-            f"Choose from: {', '.join(AVAILABLE_SCOPES)}."
+            _("Not available for personal tokens: %(bad)s. Choose from: %(known)s.")
+            % {"bad": ", ".join(bad), "known": ", ".join(AVAILABLE_SCOPES)}
         ]
     if not 1 <= expires_in_days <= MAX_LIFETIME_DAYS:
-        errors["expires_in_days"] = [f"Choose between 1 and {MAX_LIFETIME_DAYS} days."]
+        errors["expires_in_days"] = [
+            _("Choose between 1 and %(max_days)d days.")
+            % {"max_days": MAX_LIFETIME_DAYS}
+        ]
     if errors:
         raise ValidationError(errors)
 
@@ -117,7 +121,7 @@ def personal_token_create(
             personal.save()
     except IntegrityError as exc:  # the same name, created concurrently
         raise ValidationError(
-            {"name": ["You already have a token with this name."]}
+            {"name": [_("You already have a token with this name.")]}
         ) from exc
     audit.record(
         audit.Event.PERSONAL_TOKEN_CREATED,

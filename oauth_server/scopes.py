@@ -2,7 +2,15 @@
 
 Plain data, no Django import: `config.settings` hands `SCOPES` to DOT, the consent
 page and discovery read the descriptions, and the resource API names scopes from here.
+The descriptions are English msgids; pages show them through
+`oauth_server.i18n.scope_description`, in the reader's language.
 """
+
+
+def gettext_noop(message: str) -> str:
+    """Mark `message` for translation (`makemessages` finds this name) as it is."""
+    return message
+
 
 OPENID = "openid"
 PROFILE = "profile"
@@ -13,12 +21,14 @@ INTROSPECTION = "introspection"
 
 # Insertion order is the order the consent page lists them in.
 SCOPES: dict[str, str] = {
-    OPENID: "Sign you in with your account (OpenID Connect)",
-    PROFILE: "See your name and username",
-    EMAIL: "See your email address",
-    BOOKS_READ: "Read the book catalogue and reviews",
-    BOOKS_WRITE: "Add and change books and write reviews in your name",
-    INTROSPECTION: "Check whether access tokens are valid (for resource servers)",
+    OPENID: gettext_noop("Sign you in with your account (OpenID Connect)"),
+    PROFILE: gettext_noop("See your name and username"),
+    EMAIL: gettext_noop("See your email address"),
+    BOOKS_READ: gettext_noop("Read the book catalogue and reviews"),
+    BOOKS_WRITE: gettext_noop("Add and change books and write reviews in your name"),
+    INTROSPECTION: gettext_noop(
+        "Check whether access tokens are valid (for resource servers)"
+    ),
 }
 
 # Scopes that only make sense when a user signs in (never for client credentials).

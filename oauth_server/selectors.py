@@ -16,7 +16,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from oauth_server import personal_tokens, scopes
+from oauth_server import i18n, personal_tokens
 from oauth_server.models import Application, AuditEvent, Consent
 from oauth_server.tokens import checksum, token_is_live
 
@@ -146,7 +146,7 @@ def connected_applications(*, user: AbstractBaseUser) -> list[ConnectedApplicati
         entries.append(
             ConnectedApplication(
                 application=application,
-                scopes=[(name, scopes.SCOPES.get(name, name)) for name in names],
+                scopes=[(name, i18n.scope_description(name)) for name in names],
                 granted=consent.granted if consent else used.get("first"),
                 last_used=used.get("last_used"),
                 live_tokens=used.get("live", 0),

@@ -21,6 +21,7 @@ from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import ngettext
 
 from oauth_server.conf import server_settings
 from oauth_server.net import client_address
@@ -163,11 +164,14 @@ def lockout_response(
             "next": context.get("next", ""),
             "application": context.get("application"),
             "form_action": request.path,
-            "locked_out": (
-                f"Too many failed sign-ins. Try again in {minutes} "
-                f"minute{'' if minutes == 1 else 's'}, or ask an administrator "
-                f"to unlock the account."
-            ),
+            "locked_out": ngettext(
+                "Too many failed sign-ins. Try again in %(minutes)d minute, "
+                "or ask an administrator to unlock the account.",
+                "Too many failed sign-ins. Try again in %(minutes)d minutes, "
+                "or ask an administrator to unlock the account.",
+                minutes,
+            )
+            % {"minutes": minutes},
         },
         status=429,
     )

@@ -36,6 +36,7 @@ from oauth_server import (
     audit,
     auth_time,
     capabilities,
+    i18n,
     prompts,
     registration,
     scopes,
@@ -291,7 +292,7 @@ class AuthorizationView(dot_views.AuthorizationView):
             else set()
         )
         items = [
-            {"name": name, "description": scopes.SCOPES.get(name, name)}
+            {"name": name, "description": i18n.scope_description(name)}
             for name in requested
         ]
         # Incremental consent: ask about what is new, mention what stays.
@@ -332,6 +333,8 @@ class DiscoveryMixin:
             "introspection_endpoint_auth_methods_supported": auth_methods,
             "authorization_response_iss_parameter_supported": True,
             "prompt_values_supported": list(capabilities.PROMPT_VALUES),
+            # OIDC Discovery §3, RFC 8414 §2: the languages `ui_locales` may pick.
+            "ui_locales_supported": i18n.supported_languages(),
             # OIDC Discovery §3 defaults request_uri_parameter_supported to true when
             # absent; none of these are offered. `claims` is accepted but ignored.
             "claims_parameter_supported": False,
@@ -605,6 +608,12 @@ class LoginView(DjangoLoginView):
         return (
             self.request.method == "GET" and self.request.GET.get("prompt") != "login"
         )
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # The form posts `next` in its body, which the locale middleware leaves
+        # alone: a failed sign-in (or the lockout page) stays in the flow's language.
+        i18n.activate_for_next(request.POST.get(self.redirect_field_name, ""))
+        return super().post(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

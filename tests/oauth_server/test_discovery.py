@@ -95,3 +95,8 @@ def test_protected_resource_metadata_names_this_issuer(client):
     """RFC 9728: the resource points at the same authorization server."""
     document = client.get("/.well-known/oauth-protected-resource").json()
     assert document["authorization_servers"] == ["http://testserver"]
+
+
+def test_page_languages_are_advertised(document):
+    """ui_locales_supported (OIDC Discovery §3, RFC 8414 §2): English and German."""
+    assert document["ui_locales_supported"] == ["en", "de"]
