@@ -106,7 +106,13 @@ def expired_token_sweeps(*, now: datetime) -> list[Sweep]:
         Sweep(
             "ID tokens",
             get_id_token_model(),
-            models.Q(access_token__isnull=True, expires__lt=now),
+            # `access_token__isnull=True`, as NOT EXISTS for the same reason.
+            models.Q(
+                ~models.Exists(
+                    access_token.objects.filter(id_token=models.OuterRef("pk"))
+                ),
+                expires__lt=now,
+            ),
         ),
         Sweep("grants", get_grant_model(), models.Q(expires__lt=now)),
         Sweep(
@@ -201,9 +207,10 @@ def sweep_delete(*, sweep: Sweep, batch_size: int, pause: float = 0) -> int:
         pks = list(candidates)
         if not pks:
             break
-        # The same range and condition again: a row that changed since it was
-        # picked, and no longer matches, stays. No row lock: locking writes every
-        # row once more, and the DELETE re-checks the rows it deletes.
+        # The same range and condition again, in the DELETE's own statement: a
+        # row that stopped matching since it was picked stays. No row lock first:
+        # locking writes every row once more, and what this deletes (expired,
+        # orphaned, long-revoked) can no longer be used, so nothing changes it.
         batch = manager.filter(sweep.condition, pk__gte=pks[0], pk__lte=pks[-1])
         with transaction.atomic(using=batch.db):
             count = rows_delete(batch, first=pks[0], last=pks[-1])
