@@ -7,10 +7,18 @@ concurrent clients for BENCH_SECONDS. Prints a table and writes bench/results.js
 req/s, p50, p99, errors, the ratio to the floor measured in the same run, and
 database queries per request (counted by the server, bench/middleware.py).
 
+Then the scale run (PostgreSQL + Redis): floor, token and the bearer list with
+1,000 stored access tokens, then again after the database itself has grown the
+table to BENCH_SCALE_TOKENS (bench/scale.py), each ratio compared with the
+1,000-token one; then `cleartokens` on that table, timed, with the plan of each
+of its batch queries and a check that it removed exactly what it must.
+
 Environment (the benchmark's own, not the server's settings):
   BENCH_SECONDS (5), BENCH_WORKERS (2), BENCH_BACKENDS ("sqlite,postgres"),
   BENCH_SCENARIOS (all: floor,token,list,list_open,introspect,userinfo,refresh,
-  code_flow; "floor" must stay in for the ratios),
+  code_flow,scale; "floor" must stay in for the ratios; "scale" alone runs only
+  the scale run and keeps the other figures of bench/results.json),
+  BENCH_SCALE_TOKENS (1000000),
   BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/bookshelf_bench),
   BENCH_REDIS_URL (redis://127.0.0.1:6379/13), BENCH_PORT (8765).
 """
@@ -49,9 +57,13 @@ SCENARIOS = [
     "userinfo",
     "refresh",
     "code_flow",
+    "scale",
 ]
 SCENARIOS = os.environ.get("BENCH_SCENARIOS", ",".join(SCENARIOS)).split(",")
 CLIENTS = [1, 16]
+SCALE_TOKENS = int(os.environ.get("BENCH_SCALE_TOKENS", "1000000"))
+SCALE_BASE = 1000  # the stored tokens the scale figures are compared with
+SCALE_SCENARIOS = ["floor", "token", "list"]
 REFRESH_PER_RUN = 2500
 UNLIMITED = "1000000/minute"
 
@@ -153,6 +165,7 @@ def worker_rss_mb(master: int) -> list[float]:
 
 
 def run_backend(backend: str) -> dict:
+    scenarios = [name for name in SCENARIOS if name != "scale"]
     env = server_env(backend)
     reset_database(backend, env)
     manage(env, "manage.py", "migrate", "--noinput")
@@ -169,7 +182,7 @@ def run_backend(backend: str) -> dict:
             creds["refresh_slices"] = [
                 mine[i * size : (i + 1) * size] for i in range(clients)
             ]
-            for name in SCENARIOS:
+            for name in scenarios:
                 row = load.run(HOST, PORT, name, creds, clients, SECONDS)
                 rows.append({"backend": backend, **row})
                 print(
@@ -181,11 +194,103 @@ def run_backend(backend: str) -> dict:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    floors = {r["clients"]: r["rps"] for r in rows if r["scenario"] == "floor"}
-    for row in rows:
-        floor = floors.get(row["clients"])
-        row["ratio_to_floor"] = row["rps"] / floor if floor else None
+    add_ratios(rows)
     return {"backend": backend, "rows": rows, "worker_rss_mb": memory}
+
+
+def add_ratios(rows: list[dict]) -> None:
+    """`ratio_to_floor`: req/s over the floor's at the same clients (and size)."""
+    floors = {
+        (r["clients"], r.get("stored_tokens")): r["rps"]
+        for r in rows
+        if r["scenario"] == "floor"
+    }
+    for row in rows:
+        floor = floors.get((row["clients"], row.get("stored_tokens")))
+        row["ratio_to_floor"] = row["rps"] / floor if floor else None
+
+
+def scale_load(creds: dict, stored: int) -> list[dict]:
+    rows = []
+    for clients in CLIENTS:
+        for name in SCALE_SCENARIOS:
+            row = load.run(HOST, PORT, name, creds, clients, SECONDS)
+            rows.append({"backend": "postgres", "stored_tokens": stored, **row})
+            print(
+                f"  scale {stored:>8} {name:6} c={clients:<2} {row['rps']:8.1f} req/s "
+                f"errors={row['errors']}",
+                file=sys.stderr,
+            )
+    return rows
+
+
+def scale_compare(rows: list[dict], large: int) -> None:
+    """`ratio_vs_base`: each ratio at `large` tokens over the same at 1,000."""
+    base = {
+        (r["scenario"], r["clients"]): r["ratio_to_floor"]
+        for r in rows
+        if r["stored_tokens"] == SCALE_BASE
+    }
+    for row in rows:
+        before = base.get((row["scenario"], row["clients"]))
+        row["ratio_vs_base"] = (
+            row["ratio_to_floor"] / before
+            if row["stored_tokens"] == large and before and row["ratio_to_floor"]
+            else None
+        )
+
+
+def run_scale() -> dict:
+    """The scale run: the same load at 1,000 and SCALE_TOKENS tokens; cleartokens."""
+    env = server_env("postgres")
+    reset_database("postgres", env)
+    manage(env, "manage.py", "migrate", "--noinput")
+    creds = json.loads(manage(env, "-m", "bench.seed", "0"))
+    grown = [json.loads(manage(env, "-m", "bench.scale", "grow", str(SCALE_BASE)))]
+    server = start_server(env)
+    try:
+        rows = scale_load(creds, SCALE_BASE)
+        started = time.perf_counter()
+        grown.append(
+            json.loads(manage(env, "-m", "bench.scale", "grow", str(SCALE_TOKENS)))
+        )
+        seed_seconds = time.perf_counter() - started
+        rows += scale_load(creds, SCALE_TOKENS)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    add_ratios(rows)
+    scale_compare(rows, SCALE_TOKENS)
+    plans = json.loads(manage(env, "-m", "bench.scale", "explain"))
+    before = json.loads(manage(env, "-m", "bench.scale", "count"))
+    started = time.perf_counter()
+    output = manage(env, "manage.py", "cleartokens")
+    clear_seconds = time.perf_counter() - started
+    after = json.loads(manage(env, "-m", "bench.scale", "count"))
+    removed = {
+        "access_tokens": before["access_tokens"] - after["access_tokens"],
+        "refresh_tokens": before["refresh_tokens"] - after["refresh_tokens"],
+    }
+    expected = {
+        "access_tokens": sum(g["to_delete_access"] for g in grown),
+        "refresh_tokens": sum(g["to_delete_refresh"] for g in grown),
+    }
+    print(output, file=sys.stderr)
+    return {
+        "backend": "postgres",
+        "stored_tokens": SCALE_TOKENS,
+        "seed_seconds": seed_seconds,
+        "seeded": grown[-1],
+        "rows": rows,
+        "cleartokens": {
+            "seconds": clear_seconds,
+            "before": before,
+            "removed": removed,
+            "expected": expected,
+            "as_expected": removed == expected,
+            "plans": plans,
+        },
+    }
 
 
 def table(results: list[dict]) -> str:
@@ -208,8 +313,52 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def scale_table(scale: dict) -> str:
+    lines = [
+        f"{'stored tokens':>14}{'scenario':>10}{'clients':>8}{'req/s':>9}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'x floor':>9}{'vs 1,000':>10}"
+        f"{'queries':>9}"
+    ]
+    for r in scale["rows"]:
+        ratio, versus = r["ratio_to_floor"], r["ratio_vs_base"]
+        queries = r["queries_per_request"]
+        lines.append(
+            f"{r['stored_tokens']:>14,}{r['scenario']:>10}{r['clients']:>8}"
+            f"{r['rps']:>9.1f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['errors']:>8}"
+            f"{(f'{ratio:.2f}' if ratio is not None else '-'):>9}"
+            f"{(f'{versus:.2f}' if versus is not None else '-'):>10}"
+            f"{(f'{queries:.2f}' if queries is not None else '-'):>9}"
+        )
+    clear = scale["cleartokens"]
+    lines.append(
+        f"postgres: {scale['stored_tokens']:,} access tokens seeded in "
+        f"{scale['seed_seconds']:.1f} s; cleartokens {clear['seconds']:.1f} s, removed "
+        f"{clear['removed']['access_tokens']:,} access and "
+        f"{clear['removed']['refresh_tokens']:,} refresh tokens "
+        f"({'as expected' if clear['as_expected'] else 'NOT as expected: '}"
+        f"{'' if clear['as_expected'] else clear['expected']})"
+    )
+    for plan in clear["plans"]:
+        scans = (
+            ", ".join(f"{t} (~{n:,} rows)" for t, n in plan["full_scans"].items())
+            or "none"
+        )
+        lines.append(
+            f"  {plan['sweep']}: indexes {', '.join(plan['indexes']) or '-'}; "
+            f"full scans {scans}"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
-    results = [run_backend(backend) for backend in BACKENDS]
+    out = ROOT / "bench" / "results.json"
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    results = previous.get("results", [])
+    if any(name != "scale" for name in SCENARIOS):
+        results = [run_backend(backend) for backend in BACKENDS]
+    scale = previous.get("scale")
+    if "scale" in SCENARIOS and "postgres" in BACKENDS:
+        scale = run_scale()
     machine = {
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
@@ -217,9 +366,11 @@ def main() -> None:
         "seconds_per_scenario": SECONDS,
         "gunicorn_workers": WORKERS,
     }
-    out = ROOT / "bench" / "results.json"
-    out.write_text(json.dumps({"machine": machine, "results": results}, indent=2))
+    written = {"machine": machine, "results": results, "scale": scale}
+    out.write_text(json.dumps(written, indent=2))
     print(table(results))
+    if scale:
+        print(scale_table(scale))
     print(f"machine: {machine}\nwritten: {out.relative_to(ROOT)}")
 
 

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 
 from django.contrib.auth.signals import user_logged_in
+from django.db.models import Subquery
 from django.dispatch import receiver
 from django.http import HttpRequest
 from oauth2_provider.models import get_grant_model
@@ -40,8 +41,11 @@ def session_auth_time(request: HttpRequest) -> int | None:
 
 def auth_time_save_for_code(*, code: str, signed_in_at: int) -> None:
     """Remember the sign-in behind the authorization code just saved."""
+    # The grant's id by subquery, in the INSERT: the grant was saved a moment ago,
+    # and reading it back would cost a query.
+    grant = get_grant_model().objects.filter(code=code).values("pk")[:1]
     AuthTime.objects.create(
-        grant=get_grant_model().objects.get(code=code),
+        grant_id=Subquery(grant),
         authenticated_at=datetime.fromtimestamp(signed_in_at, UTC),
     )
 

@@ -6,7 +6,8 @@ DOT counts the remaining rows with a full scan before every batch; here each bat
 selects at most `batch_size` primary keys through an indexed column (migration
 0005), walking the primary key forward so rows that stay are not read twice, and
 deletes them in a transaction of its own, re-checking the condition, so no lock is
-held for long and a row that changed in between is left alone.
+held for long and a row that changed in between is left alone. Rows go by one
+DELETE per batch, without loading them (`rows_delete`).
 """
 
 import logging
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
@@ -47,7 +48,7 @@ class Sweep:
 
 def expired_token_sweeps(*, now: datetime) -> list[Sweep]:
     """What to delete, in DOT's order: refresh tokens before their access tokens."""
-    refresh_token = get_refresh_token_model()
+    access_token, refresh_token = get_access_token_model(), get_refresh_token_model()
     refresh_expire_at = None
     if delta := refresh_token_expire_timedelta():
         refresh_expire_at = now - delta
@@ -90,13 +91,28 @@ def expired_token_sweeps(*, now: datetime) -> list[Sweep]:
         # token is tied to it (and deleting it would orphan the refresh token).
         Sweep(
             "access tokens",
-            get_access_token_model(),
-            models.Q(refresh_token__isnull=True, expires__lt=now),
+            access_token,
+            # DOT's `refresh_token__isnull=True`, as NOT EXISTS: PostgreSQL plans
+            # the LEFT JOIN ... IS NULL form as a join that keeps every row (so
+            # sorts the whole table for each batch); an anti-join walks the
+            # primary key and stops at the batch size.
+            models.Q(
+                ~models.Exists(
+                    refresh_token.objects.filter(access_token=models.OuterRef("pk"))
+                ),
+                expires__lt=now,
+            ),
         ),
         Sweep(
             "ID tokens",
             get_id_token_model(),
-            models.Q(access_token__isnull=True, expires__lt=now),
+            # `access_token__isnull=True`, as NOT EXISTS for the same reason.
+            models.Q(
+                ~models.Exists(
+                    access_token.objects.filter(id_token=models.OuterRef("pk"))
+                ),
+                expires__lt=now,
+            ),
         ),
         Sweep("grants", get_grant_model(), models.Q(expires__lt=now)),
         Sweep(
@@ -125,26 +141,81 @@ def _grace_period() -> timedelta:
     return grace
 
 
+def batch_candidates(
+    *, sweep: Sweep, after: object | None, batch_size: int
+) -> models.QuerySet:
+    """The primary keys of the next batch: past `after`, in primary-key order.
+
+    One index range per batch (the primary key walked forward, or the sweep's
+    column when few rows match, the planner's choice), and never a count.
+    """
+    candidates = sweep.model._default_manager.filter(sweep.condition)
+    if after is not None:
+        candidates = candidates.filter(pk__gt=after)
+    return candidates.order_by("pk").values_list("pk", flat=True)[:batch_size]
+
+
+def rows_delete(rows: models.QuerySet, *, first: object, last: object) -> int:
+    """Delete `rows`, all with primary keys in [first, last], by one DELETE.
+
+    Their dependents go first; returns how many rows went.
+
+    Django's `QuerySet.delete()` loads every row and sends `post_delete` for each,
+    which for access tokens tombstones the bearer cache: four cache round trips a
+    token, for tokens past their expiry that no cache entry is trusted for
+    (`token_is_live` judges every use). So the rows are not loaded and no signal
+    is sent; what `on_delete` asks of the rows pointing at them is still done, in
+    the caller's transaction. Every statement selects by subquery, not by a list
+    of keys (10,000 parameters cost PostgreSQL more than the deletion), and the
+    key range bounds the outer table too, or the planner may hash-join the whole
+    table against the subquery.
+    """
+    model, using = rows.model, rows.db
+    keys = rows.values("pk")
+    for relation in model._meta.related_objects:
+        name = relation.field.name
+        related = relation.related_model._base_manager.using(using).filter(
+            **{f"{name}__gte": first, f"{name}__lte": last, f"{name}__in": keys}
+        )
+        if relation.on_delete is models.CASCADE:
+            related.delete()
+        elif relation.on_delete is models.SET_NULL:
+            related.update(**{name: None})
+        elif relation.on_delete is not models.DO_NOTHING:
+            # PROTECT, RESTRICT, SET_DEFAULT...: the collector knows the rules.
+            _, per_model = rows.delete()
+            return per_model.get(model._meta.label, 0)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    sql, params = keys.query.sql_with_params()
+    pk = quote(model._meta.pk.column)
+    table = quote(model._meta.db_table)
+    # Names from the model, quoted; every value is a parameter.
+    delete = f"DELETE FROM {table} WHERE {pk} >= %s AND {pk} <= %s AND {pk} IN ({sql})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(delete, [first, last, *params])
+        return cursor.rowcount
+
+
 def sweep_delete(*, sweep: Sweep, batch_size: int, pause: float = 0) -> int:
     """Delete the rows of `sweep` in batches of at most `batch_size`; how many went."""
-    model, label = sweep.model, sweep.model._meta.label
+    manager = sweep.model._default_manager
     deleted = 0
     after = None
     while True:
-        candidates = model._default_manager.filter(sweep.condition)
-        if after is not None:
-            candidates = candidates.filter(pk__gt=after)
-        pks = list(candidates.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        candidates = batch_candidates(sweep=sweep, after=after, batch_size=batch_size)
+        pks = list(candidates)
         if not pks:
             break
-        with transaction.atomic(using=candidates.db):
-            _, per_model = (
-                model._default_manager.filter(sweep.condition, pk__in=pks)
-                .order_by()
-                .delete()
-            )
-        deleted += per_model.get(label, 0)
-        logger.debug("%s: %s deleted in a batch", sweep.label, per_model.get(label))
+        # The same range and condition again, in the DELETE's own statement: a
+        # row that stopped matching since it was picked stays. No row lock first:
+        # locking writes every row once more, and what this deletes (expired,
+        # orphaned, long-revoked) can no longer be used, so nothing changes it.
+        batch = manager.filter(sweep.condition, pk__gte=pks[0], pk__lte=pks[-1])
+        with transaction.atomic(using=batch.db):
+            count = rows_delete(batch, first=pks[0], last=pks[-1])
+        deleted += count
+        logger.debug("%s: %s deleted in a batch", sweep.label, count)
         if len(pks) < batch_size:
             break
         after = pks[-1]

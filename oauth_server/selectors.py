@@ -68,26 +68,25 @@ def live_token(*, value: str) -> AbstractAccessToken | AbstractRefreshToken | No
 AUTHORIZE = "oauth2_provider:authorize"
 
 
+def consent_get(*, user: AbstractBaseUser, application: Application) -> Consent | None:
+    """The consent `user` gave `application` (the scopes allowed so far), if any."""
+    return Consent.objects.filter(user=user, application=application).first()
+
+
 def consent_exists(
-    *, user: AbstractBaseUser, application: Application, scopes: Iterable[str]
+    *, application: Application, consent: Consent | None, scopes: Iterable[str]
 ) -> bool:
-    """Whether `user` has already consented to `scopes` for `application`.
+    """Whether the consent on record (`consent_get`) covers `scopes`.
 
     The one place that decides whether the consent page may be skipped (without
     `prompt=consent`, and for `prompt=none`): the application skips authorization
     (first-party, registered so), or the user's remembered consent for it covers
-    every requested scope. One query, none for applications that skip authorization.
+    every requested scope. No query: the authorization view reads the consent once
+    for this and for the page's list of scopes already granted.
     """
     if application.skip_authorization:
         return True
-    consent = Consent.objects.filter(user=user, application=application).first()
     return consent is not None and consent.covers(scopes)
-
-
-def granted_scopes(*, user: AbstractBaseUser, application: Application) -> list[str]:
-    """The scopes `user` has allowed `application` so far (none if never)."""
-    consent = Consent.objects.filter(user=user, application=application).first()
-    return consent.scope_list if consent else []
 
 
 @dataclass(frozen=True)

@@ -303,6 +303,25 @@ class OAuth2Validator(
         grant = vars(request).get("grant_instance")
         return grant if grant is not None and grant.code == code else None
 
+    def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
+        if grant := self._grant_of(code, request):
+            return grant.nonce or None
+        return super().get_authorization_code_nonce(
+            client_id, code, redirect_uri, request
+        )
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        # The grant validate_code locked is deleted as it is, without DOT's re-read.
+        grant = self._grant_of(code, request)
+        if grant is None:
+            return super().invalidate_authorization_code(
+                client_id, code, request, *args, **kwargs
+            )
+        _count, deleted = grant.delete()
+        if not deleted.get(grant._meta.label):
+            raise errors.InvalidGrantError(request=request)
+        return None
+
     def get_code_challenge(self, code, request):
         if grant := self._grant_of(code, request):
             return grant.code_challenge or None
@@ -323,30 +342,28 @@ class OAuth2Validator(
         )
 
     def save_bearer_token(self, token, request, *args, **kwargs) -> None:
-        if request.grant_type == "client_credentials":
-            # One access token, no refresh token, and its audit event: one
-            # transaction, without a savepoint (DOT's atomic() costs a savepoint
-            # pair under an outer transaction). The token view opens none for this
-            # grant, so the two INSERTs commit once, together.
-            with transaction.atomic(savepoint=False):
-                self._save_bearer_token(token, request, *args, **kwargs)
-                self._record_issued(token, request)
-            return
-        super().save_bearer_token(token, request, *args, **kwargs)
-        self._record_issued(token, request)  # the token endpoint's transaction
-        if request.grant_type == "authorization_code":
-            # In the same transaction as the tokens: a replay of the code, now or
-            # later, finds which tokens to revoke.
-            lifetime = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS + (
-                oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS or 0
-            )
-            RedeemedCode.objects.create(
-                code_checksum=checksum(request.code),
-                application=request.client,
-                access_token_checksum=checksum(token["access_token"]),
-                refresh_token_checksum=checksum(token.get("refresh_token") or ""),
-                expires=timezone.now() + timedelta(seconds=lifetime),
-            )
+        # DOT's save_bearer_token is `_save_bearer_token` inside atomic(). For
+        # client credentials the token view opens no transaction, so this one
+        # commits the token and its audit event together; for the other grants the
+        # view's transaction holds the validator's row locks, and a savepoint would
+        # be a pair of round trips for nothing: an exception here rolls the whole
+        # request back (TokenView.post), as it did with the savepoint.
+        with transaction.atomic(savepoint=False):
+            self._save_bearer_token(token, request, *args, **kwargs)
+            self._record_issued(token, request)
+            if request.grant_type == "authorization_code":
+                # In the same transaction as the tokens: a replay of the code, now
+                # or later, finds which tokens to revoke.
+                lifetime = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS + (
+                    oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS or 0
+                )
+                RedeemedCode.objects.create(
+                    code_checksum=checksum(request.code),
+                    application=request.client,
+                    access_token_checksum=checksum(token["access_token"]),
+                    refresh_token_checksum=checksum(token.get("refresh_token") or ""),
+                    expires=timezone.now() + timedelta(seconds=lifetime),
+                )
 
     @staticmethod
     def _record_issued(token: dict, request) -> None:

@@ -52,7 +52,7 @@ from oauth_server.http import (
     oauth_error,
     request_error,
 )
-from oauth_server.models import Application, RegistrationPolicy
+from oauth_server.models import Application, Consent, RegistrationPolicy
 from oauth_server.tokens import refresh_token_expires
 
 DISCOVERY_CACHE_CONTROL = "public, max-age=3600"
@@ -132,7 +132,10 @@ class AuthorizationView(dot_views.AuthorizationView):
         # DOT fetches the client with objects.get(): a consent form naming an
         # unknown client (forged; ours only carry valid ones) was a 500.
         client_id = form.cleaned_data["client_id"]
-        if not Application.objects.filter(client_id=client_id).exists():
+        validated = getattr(self, "oauth2_data", {}).get("application")
+        # Consent on record submits the form this request validated: no re-read.
+        known = validated is not None and validated.client_id == client_id
+        if not known and not Application.objects.filter(client_id=client_id).exists():
             error = FatalClientError(error=errors.InvalidClientIdError())
             return self.error_response(error, application=None)
         return super().form_valid(form)
@@ -208,11 +211,19 @@ class AuthorizationView(dot_views.AuthorizationView):
         )
 
     @cached_property
+    def consent(self) -> Consent | None:
+        """What the signed-in user allowed the requested application so far."""
+        application = self.oauth2_data.get("application")
+        if application is None or not self.request.user.is_authenticated:
+            return None
+        return selectors.consent_get(user=self.request.user, application=application)
+
+    @cached_property
     def consent_on_record(self) -> bool:
         """Whether this user already consented to these scopes for this application."""
         return selectors.consent_exists(
-            user=self.request.user,
             application=self.oauth2_data["application"],
+            consent=self.consent,
             scopes=self.oauth2_data["scopes"],
         )
 
@@ -281,16 +292,7 @@ class AuthorizationView(dot_views.AuthorizationView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         requested = kwargs.get("scopes") or []
-        application = kwargs.get("application")
-        granted = (
-            set(
-                selectors.granted_scopes(
-                    user=self.request.user, application=application
-                )
-            )
-            if application and self.request.user.is_authenticated
-            else set()
-        )
+        granted = set(self.consent.scope_list if self.consent else ())
         items = [
             {"name": name, "description": i18n.scope_description(name)}
             for name in requested
@@ -301,7 +303,9 @@ class AuthorizationView(dot_views.AuthorizationView):
         # RFC 8707: the one resource server the token will be for (validated).
         context["resource_server"] = audience.server_for(kwargs.get("resource"))
         # A client that registered itself: say so, and by what it is known.
-        context["registration"] = registration.registration_notice(application)
+        context["registration"] = registration.registration_notice(
+            kwargs.get("application")
+        )
         return context
 
 

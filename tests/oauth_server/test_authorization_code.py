@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from jwcrypto import jwk, jwt
 
+from oauth_server import services
 from tests.factories import ApplicationFactory
 from tests.oauth_server.flows import (
     CodeRequest,
@@ -13,6 +14,7 @@ from tests.oauth_server.flows import (
     exchange_code,
     json_of,
     query_of,
+    sign_in,
     token_request,
 )
 
@@ -277,3 +279,33 @@ def test_public_client_exchanges_code_with_pkce_only(client, user, public_app):
 
     assert response.status_code == 200, response.content
     assert json_of(response)["id_token"]
+
+
+def test_code_flow_query_budget(client, user, web_app, django_assert_max_num_queries):
+    """Authorization code + PKCE with consent on record (prompt=none), then the code
+    exchange: within the measured budget (37 before issue 11: the consent and the
+    client read twice, the grant read back after saving and before deleting, a
+    savepoint around the tokens)."""
+    services.consent_remember(
+        user=user, application=web_app, scopes=["openid", "books:read"]
+    )
+    client.force_login(user)
+    for _ in range(3):  # earlier sessions: their tokens and codes are not read
+        sign_in(client, user, web_app, scope="openid books:read")
+    request = CodeRequest(
+        client_id=web_app.client_id,
+        redirect_uri="https://client.example/callback",
+        scope="openid books:read",
+    )
+
+    with django_assert_max_num_queries(11):
+        page = client.get(request.url(prompt="none"))
+    assert page.status_code == 302, page.content[:300]
+    code = query_of(page["Location"])["code"]
+    with django_assert_max_num_queries(19):
+        response = exchange_code(
+            client, request, code, auth=(web_app.client_id, web_app.cleartext_secret)
+        )
+
+    assert response.status_code == 200, response.content
+    assert {"access_token", "refresh_token", "id_token"} <= set(json_of(response))

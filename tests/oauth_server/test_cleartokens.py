@@ -218,3 +218,111 @@ def test_same_tokens_go_as_with_dot(rows):
     run()
 
     assert left() == left_by_dot
+
+
+@pytest.fixture
+def mix(web_app, user):
+    """Tokens of each kind DOT's rules tell apart, a few of each, interleaved by pk."""
+    kinds = {
+        "expired": ago(timedelta(hours=2)),  # no refresh token: goes
+        "live": ago(-timedelta(hours=2)),  # stays
+        "live_refreshable": ago(-timedelta(hours=2)),  # stays, refresh token too
+        "expired_refreshable": ago(29 * DAY),  # refresh token still live: stays
+        "dormant": ago(31 * DAY),  # refresh token idle past 30 days: both go
+    }
+    made: dict[str, list] = {kind: [] for kind in kinds}
+    for _ in range(4):
+        for kind, expires in kinds.items():
+            token = access_token(web_app, user, expires=expires)
+            refresh = None
+            if kind.endswith("refreshable") or kind == "dormant":
+                refresh = refresh_token(web_app, user, access_token=token)
+            made[kind].append((token, refresh))
+    made["revoked_old"] = [(None, refresh_token(web_app, user, revoked=ago(31 * DAY)))]
+    made["revoked_recent"] = [(None, refresh_token(web_app, user, revoked=ago(DAY)))]
+    return made
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1, 3, 10_000])
+def test_cleartokens_removes_exactly_what_dot_says(mix, batch_size):
+    """Expired access tokens go unless a live refresh token holds them; a refresh
+    token idle past REFRESH_TOKEN_EXPIRE_SECONDS goes with its access token; a
+    rotated one stays until then (reuse protection). The same rows as DOT's own
+    clear_expired, in batches of any size."""
+    from django.db import transaction
+    from oauth2_provider.models import clear_expired
+
+    def left() -> tuple[set[int], set[int]]:
+        return (
+            set(AccessToken.objects.values_list("pk", flat=True)),
+            set(RefreshToken.objects.values_list("pk", flat=True)),
+        )
+
+    savepoint = transaction.savepoint()
+    clear_expired()
+    left_by_dot = left()
+    transaction.savepoint_rollback(savepoint)
+
+    run(f"--batch-size={batch_size}")
+
+    staying = ("live", "live_refreshable", "expired_refreshable", "revoked_recent")
+    assert (
+        left()
+        == left_by_dot
+        == (
+            {t.pk for kind in staying for t, _ in mix[kind] if t},
+            {r.pk for kind in staying for _, r in mix[kind] if r},
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_deleted_tokens_take_their_dependents_along(web_app, user):
+    """Rows that point at a deleted token are handled as `on_delete` says: a
+    personal token's record goes with it; an access token minted from a deleted
+    refresh token stays, its `source_refresh_token` cleared."""
+    from oauth_server.models import PersonalAccessToken
+
+    expired = access_token(web_app, user, expires=ago(DAY))
+    PersonalAccessToken.objects.create(
+        user=user, name="script", access_token=expired, hint="abc"
+    )
+    rotated = refresh_token(web_app, user, revoked=ago(31 * DAY))
+    successor = access_token(web_app, user, expires=ago(-DAY))
+    AccessToken.objects.filter(pk=successor.pk).update(source_refresh_token=rotated)
+
+    run()
+
+    assert not PersonalAccessToken.objects.exists()
+    assert not exists(expired)
+    assert not exists(rotated)
+    successor.refresh_from_db()
+    assert successor.source_refresh_token_id is None
+
+
+@pytest.mark.django_db
+def test_expired_tokens_go_without_a_cache_round_trip_each(web_app, user):
+    """Expired access tokens are deleted by statement, not loaded and signalled one
+    by one: `post_delete` would tombstone each in the bearer cache, four cache
+    round trips a token, for tokens no cache entry is trusted for."""
+    from django.db.models.signals import post_delete
+
+    for _ in range(25):
+        access_token(web_app, user, expires=ago(DAY))
+    signalled = []
+
+    def receiver(sender, instance, **kwargs):
+        signalled.append(instance.pk)
+
+    post_delete.connect(receiver, sender=AccessToken, dispatch_uid="test-cleartokens")
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            output = run()
+    finally:
+        post_delete.disconnect(sender=AccessToken, dispatch_uid="test-cleartokens")
+
+    assert "access tokens: 25 deleted" in output.splitlines()
+    assert signalled == []
+    table = AccessToken._meta.db_table
+    assert len([q for q in queries.captured_queries if table in q["sql"]]) < 10

@@ -77,3 +77,20 @@ def test_tokens_are_stored_hashed(tokens):
         access.token_checksum,
         refresh_row.token_checksum,
     )
+
+
+def test_refresh_query_budget(
+    client, user, web_app, tokens, django_assert_max_num_queries
+):
+    """A refresh with rotation, reuse detection's lock, a new ID token and its
+    audit event stays within its measured query budget (29 before issue 11's
+    savepoint went; DOT's rotation and revocation account for most of it, and the
+    old access token's delete cascades to personal tokens and token delegations)."""
+    for _ in range(3):  # other sessions of the same user and client
+        sign_in(client, user, web_app)
+
+    with django_assert_max_num_queries(28):
+        response = refresh(client, web_app, tokens["refresh_token"])
+
+    assert response.status_code == 200, response.content
+    assert "id_token" in json_of(response)
