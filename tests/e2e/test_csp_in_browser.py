@@ -21,7 +21,7 @@ from tests.factories import ApplicationFactory, AuthorFactory, BookFactory, User
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 PASSWORD = "correct horse battery"
 LOGO = "https://logo.example/bookshelf.png"

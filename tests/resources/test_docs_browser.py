@@ -9,7 +9,7 @@ from tests.factories import ApplicationFactory, UserFactory
 
 
 @pytest.mark.e2e
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_swagger_authorize_runs_pkce_and_returns_to_the_page(live_server, page):
     """Authorize opens our consent in a popup; the popup hands the code back to
     Swagger UI (same opener policy on every page), which redeems it with PKCE."""
