@@ -210,9 +210,14 @@ CHROMIUM = "/usr/bin/chromium"  # Debian's package; never a downloaded browser
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the whole run (one Playwright per thread is allowed)."""
+    """One headless Chromium per test module.
+
+    Playwright's sync API keeps its asyncio loop running in the test thread while it
+    is open, so async tests (anyio, the MCP SDK) that come after the browser tests
+    could not start a loop of their own if it stayed open for the whole run.
+    """
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):

@@ -133,7 +133,9 @@ def test_developer_registers_rotates_and_admin_approves(
     row.locator("input[name=_selected_action]").check()
     admin.select_option("select[name=action]", "approve_scopes")
     admin.locator("button[name=index]").click()
-    assert "Decided the scope request of 1 application" in admin.content()
+    # The locator waits for the page after the action, with its message.
+    message = admin.locator("ul.messagelist").inner_text()
+    assert "Decided the scope request of 1 application" in message
     admin.context.close()
 
     issued = token(live_server, client_id, secret)
