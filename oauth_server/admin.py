@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from oauth_server import registration
 from oauth_server.models import AuditEvent, RegistrationPolicy
@@ -38,12 +39,12 @@ class RegistrationPolicyAdmin(admin.ModelAdmin):
 
     fieldsets = [
         (
-            "Dynamic registration (RFC 7591)",
+            _("Dynamic registration (RFC 7591)"),
             {"fields": ["dcr_open", "public_clients_only"]},
         ),
-        ("Client ID metadata documents", {"fields": ["cimd_enabled"]}),
+        (_("Client ID metadata documents"), {"fields": ["cimd_enabled"]}),
         (
-            "Every self-registered client",
+            _("Every self-registered client"),
             {"fields": ["scopes", "registrations_per_hour", "unused_days"]},
         ),
     ]

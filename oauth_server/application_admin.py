@@ -39,7 +39,9 @@ class ContactsField(forms.CharField):
 class ApplicationForm(DOTApplicationForm):
     """DOT's form, offering only the grants and signing algorithm we support."""
 
-    contacts = ContactsField(required=False, help_text="Email addresses, one per line.")
+    contacts = ContactsField(
+        required=False, help_text=_("Email addresses, one per line.")
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -154,13 +156,22 @@ class ApplicationAdmin(DOTApplicationAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description="Deactivate and revoke all tokens")
+    @admin.action(description=_("Deactivate and revoke all tokens"))
     def deactivate(self, request, queryset) -> None:
         for app in queryset:
             services.application_deactivate(client_id=app.client_id, request=request)
-        self.message_user(request, f"Deactivated {queryset.count()} application(s).")
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext(
+                "Deactivated %(count)d application.",
+                "Deactivated %(count)d applications.",
+                count,
+            )
+            % {"count": count},
+        )
 
-    @admin.action(description="Rotate the client secret (shown once)")
+    @admin.action(description=_("Rotate the client secret (shown once)"))
     def rotate_secret(self, request, queryset) -> HttpResponse | None:
         """New secrets for the selected confidential applications, on one page that
         is never stored; the old secrets stop working at once. Public clients,
@@ -177,7 +188,7 @@ class ApplicationAdmin(DOTApplicationAdmin):
                 skipped.append(app)
         if not rotated:
             self.message_user(
-                request, "Public clients have no secret to rotate.", messages.WARNING
+                request, _("Public clients have no secret to rotate."), messages.WARNING
             )
             return None
         response = TemplateResponse(
@@ -185,7 +196,7 @@ class ApplicationAdmin(DOTApplicationAdmin):
             "admin/oauth_server/application/rotated_secrets.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "New client secrets",
+                "title": _("New client secrets"),
                 "opts": self.model._meta,
                 "rotated": rotated,
                 "skipped": skipped,

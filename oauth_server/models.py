@@ -50,7 +50,9 @@ class Application(AbstractApplication):
     """An OAuth client, with the scopes it may ever obtain and what users see of it."""
 
     allowed_scopes = models.TextField(
-        help_text="Space-separated scopes this application may obtain; nothing else.",
+        help_text=gettext_lazy(
+            "Space-separated scopes this application may obtain; nothing else."
+        ),
     )
     requested_scopes = models.TextField(
         blank=True,
@@ -62,16 +64,20 @@ class Application(AbstractApplication):
     description = models.TextField(blank=True)
     homepage_url = models.URLField(blank=True, max_length=500)
     logo_url = models.URLField(blank=True, max_length=500)
-    policy_url = models.URLField("privacy-policy URL", blank=True, max_length=500)
+    policy_url = models.URLField(
+        gettext_lazy("privacy-policy URL"), blank=True, max_length=500
+    )
     contacts = models.JSONField(
         default=list,
         blank=True,
         validators=[validate_contacts],
-        help_text="Email addresses",
+        help_text=gettext_lazy("Email addresses"),
     )
     is_active = models.BooleanField(
         default=True,
-        help_text="Inactive applications can neither sign in nor get tokens.",
+        help_text=gettext_lazy(
+            "Inactive applications can neither sign in nor get tokens."
+        ),
     )
 
     class Meta(AbstractApplication.Meta):
@@ -481,36 +487,40 @@ class RegistrationPolicy(models.Model):
     SINGLETON = 1
 
     dcr_open = models.BooleanField(
-        "dynamic registration open",
+        gettext_lazy("dynamic registration open"),
         default=True,
-        help_text="Anyone may register a client at the registration endpoint.",
+        help_text=gettext_lazy(
+            "Anyone may register a client at the registration endpoint."
+        ),
     )
     public_clients_only = models.BooleanField(
         default=True,
-        help_text=(
+        help_text=gettext_lazy(
             "Registered clients are public (token_endpoint_auth_method none, PKCE) "
             "and get no secret."
         ),
     )
     cimd_enabled = models.BooleanField(
-        "client ID metadata documents",
+        gettext_lazy("client ID metadata documents"),
         default=True,
-        help_text="Clients may use the https URL of their metadata as client_id.",
+        help_text=gettext_lazy(
+            "Clients may use the https URL of their metadata as client_id."
+        ),
     )
     scopes = models.TextField(
         default=DEFAULT_REGISTRATION_SCOPES,
-        help_text=(
+        help_text=gettext_lazy(
             "Space-separated scopes a registered client may obtain; asking to "
             "register with more is refused."
         ),
     )
     registrations_per_hour = models.PositiveIntegerField(
         default=10,
-        help_text="Registrations one client address may make per hour.",
+        help_text=gettext_lazy("Registrations one client address may make per hour."),
     )
     unused_days = models.PositiveIntegerField(
         default=7,
-        help_text=(
+        help_text=gettext_lazy(
             "Registrations that never obtained a token are deleted after this "
             "many days (manage.py clearregistrations)."
         ),
@@ -518,8 +528,8 @@ class RegistrationPolicy(models.Model):
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "registration policy"
-        verbose_name_plural = "registration policy"
+        verbose_name = gettext_lazy("registration policy")
+        verbose_name_plural = gettext_lazy("registration policy")
 
     def __str__(self) -> str:
         return "Registration policy"
