@@ -17,10 +17,11 @@ from mcp.client.auth import OAuthClientProvider
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult
-from playwright.async_api import Page
+from playwright.async_api import Page, async_playwright
 
 from config.mcp import McpSettings
 from mcp_server.server import app_from_settings
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.mcp_server.test_sdk_oauth import MemoryStorage
 
 # The in-memory TokenStorage the SDK tests use against the fake server.
@@ -84,6 +85,18 @@ def serving(settings: McpSettings) -> Iterator[None]:
     finally:
         holder["server"].should_exit = True
         thread.join(timeout=10)
+
+
+@asynccontextmanager
+async def browser_page() -> AsyncIterator[Page]:
+    """A page of Debian's Chromium, driven by Playwright's async API."""
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context()
+            yield await context.new_page()
+        finally:
+            await browser.close()
 
 
 class AuthorizationRefused(Exception):

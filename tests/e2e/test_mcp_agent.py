@@ -6,7 +6,7 @@ real: the authorization server and REST API (`live_server`), the catalogue MCP
 server (`mcp_server`, under uvicorn in a thread, on a free loopback port that the
 resource registry names), and a person in Debian's Chromium who signs in and
 decides on the consent page (Playwright's async API, so the SDK's async redirect
-and callback handlers drive the browser on the test's own event loop).
+and callback handlers drive the browser on the agent's event loop; see `journey`).
 
 From the 401 the SDK finds the protected-resource metadata (RFC 9728), then the
 authorization server's (RFC 8414); it registers by client ID metadata document (a
@@ -23,30 +23,30 @@ server answers some errors with a redirect): http loopback redirect URIs need th
 development profile (OAUTH_ALLOW_HTTP_LOOPBACK_REDIRECTS).
 """
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 
-import anyio
-import httpx2
 import pytest
+import requests
 from django.contrib.auth.models import AbstractUser
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.session import ClientSession
 from mcp.shared.auth import OAuthClientMetadata
 from oauth2_provider.models import AccessToken
-from playwright.async_api import Page, async_playwright
 
 from config.mcp import McpSettings
 from oauth_server import resource_servers
 from oauth_server.models import Application, RegistrationPolicy
 from resources.models import Book, Review
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.clients.conftest import free_port, join_catalogue_readers
 from tests.e2e.mcp_agent import (
     Agent,
     AuthorizationRefused,
     MemoryStorage,
     Person,
+    browser_page,
     callback_server,
     serving,
 )
@@ -58,21 +58,12 @@ from tests.factories import (
 )
 from tests.https_server import DocumentServer, document_server
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.anyio,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery"
 MCP_CLIENT_ID = "bookshelf-mcp"
 # A whole journey, browser included, takes a few seconds; a hang fails here.
 JOURNEY_SECONDS = 50
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @dataclass
@@ -145,17 +136,6 @@ def mcp_server(world) -> Iterator[str]:
         yield world.mcp_url
 
 
-@pytest.fixture
-async def page() -> AsyncIterator[Page]:
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = await browser.new_context()
-            yield await context.new_page()
-        finally:
-            await browser.close()
-
-
 def agent_metadata(world: World) -> dict[str, object]:
     """What the agent says of itself, registering or in its metadata document."""
     return {
@@ -191,35 +171,87 @@ def serve_document(world: World) -> str:
     )
 
 
-async def reads_and_writes(session: ClientSession, book) -> dict:
-    """Every tool once; add_review last (it needs the step-up). Their results."""
-    listed = await session.list_tools()
-    found = await session.call_tool("search_books", {"query": "Kindred"})
-    details = await session.call_tool("book_details", {"book_id": book.pk})
-    statistics = await session.call_tool("catalogue_statistics", {})
-    review = await session.call_tool(
+@dataclass
+class Journey:
+    """What one run of the agent left: the person's view, the agent's, results."""
+
+    person: Person
+    agent: Agent
+    seen: dict = field(default_factory=dict)
+    error: str = ""
+
+
+def journey(
+    world: World,
+    steps: Callable[[ClientSession, Journey], Awaitable[None]],
+    *,
+    client_metadata_url: str | None = None,
+    refused: bool = False,
+) -> Journey:
+    """The agent's session running `steps`, with a person at a browser.
+
+    On an event loop of its own, in a thread of its own: the session-wide sync
+    Playwright of the other browser tests leaves an event loop marked running in
+    the main thread. `refused`: the steps must end with an authorization the
+    server refused. The database is used from the test's thread only.
+    """
+    outcome: dict[str, object] = {}
+
+    async def run() -> Journey:
+        async with browser_page() as page:
+            person = Person(page, world.callback, world.received, "carol", PASSWORD)
+            agent = make_agent(world, person, client_metadata_url=client_metadata_url)
+            done = Journey(person, agent)
+            try:
+                async with agent.session() as session:
+                    await steps(session, done)
+            except ExceptionGroup as group:  # the SDK's task group wraps the error
+                (error,) = group.exceptions
+                if not (refused and isinstance(error, AuthorizationRefused)):
+                    raise
+                done.error = str(error)
+            return done
+
+    def target() -> None:
+        try:
+            outcome["done"] = asyncio.run(asyncio.wait_for(run(), JOURNEY_SECONDS))
+        except BaseException as error:  # re-raised in the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(JOURNEY_SECONDS + 10)
+    if "error" in outcome:
+        raise outcome["error"]
+    done = outcome["done"]
+    assert bool(done.error) == refused, done.error
+    return done
+
+
+async def every_tool(session: ClientSession, done: Journey) -> None:
+    """Every tool once; add_review last (it needs the step-up)."""
+    book_id = done.seen["book_id"]
+    done.seen["listed"] = await session.list_tools()
+    done.seen["found"] = await session.call_tool("search_books", {"query": "Kindred"})
+    done.seen["details"] = await session.call_tool("book_details", {"book_id": book_id})
+    done.seen["statistics"] = await session.call_tool("catalogue_statistics", {})
+    done.seen["review"] = await session.call_tool(
         "add_review",
-        {"book_id": book.pk, "rating": 5, "text": "Read it twice, via an agent."},
+        {"book_id": book_id, "rating": 5, "text": "Read it twice, via an agent."},
     )
-    return {
-        "tools": sorted(tool.name for tool in listed.tools),
-        "found": found,
-        "details": details,
-        "statistics": statistics,
-        "review": review,
-    }
 
 
-async def test_agent_known_by_its_metadata_document(world, mcp_server, page):
+def test_agent_known_by_its_metadata_document(world, mcp_server):
     """CIMD: discovery from the URL, sign-in and consent, four tools, step-up."""
     client_id = serve_document(world)
-    person = Person(page, world.callback, world.received, "carol", PASSWORD)
-    agent = make_agent(world, person, client_metadata_url=client_id)
 
-    with anyio.fail_after(JOURNEY_SECONDS):
-        async with agent.session() as session:
-            results = await reads_and_writes(session, world.book)
+    async def steps(session: ClientSession, done: Journey) -> None:
+        done.seen["book_id"] = world.book.pk
+        await every_tool(session, done)
 
+    done = journey(world, steps, client_metadata_url=client_id)
+
+    person, agent, seen = done.person, done.agent, done.seen
     # Discovery started from the 401 of the MCP URL and its resource_metadata.
     assert agent.responses[0] == ("POST", mcp_server, 401)
     metadata_url = f"{world.issuer}/.well-known/oauth-authorization-server"
@@ -243,18 +275,18 @@ async def test_agent_known_by_its_metadata_document(world, mcp_server, page):
     assert mcp_server in welcome.resource
     assert 403 in agent.statuses_at(mcp_server)  # the step-up challenge
 
-    assert results["tools"] == [
+    assert sorted(tool.name for tool in seen["listed"].tools) == [
         "add_review",
         "book_details",
         "catalogue_statistics",
         "search_books",
     ]
-    assert results["found"].structured_content["books"][0]["title"] == "Kindred"
-    assert results["details"].structured_content["book"]["id"] == world.book.pk
-    assert results["statistics"].structured_content["book_count"] == 3
-    assert results["review"].is_error is False, results["review"].content
-    assert results["review"].structured_content["user"] == "carol"
-    await review_is_shown_as_written_by_the_reader(world)
+    assert seen["found"].structured_content["books"][0]["title"] == "Kindred"
+    assert seen["details"].structured_content["book"]["id"] == world.book.pk
+    assert seen["statistics"].structured_content["book_count"] == 3
+    assert seen["review"].is_error is False, seen["review"].content
+    assert seen["review"].structured_content["user"] == "carol"
+    review_is_shown_as_written_by_the_reader(world)
     # The agent's tokens are for the MCP server only; those for the REST API are
     # the MCP server's exchanges on its behalf.
     audiences = {
@@ -265,7 +297,7 @@ async def test_agent_known_by_its_metadata_document(world, mcp_server, page):
     assert {aud for aud, _ in audiences} == {(mcp_server,), (f"{world.issuer}/api/",)}
 
 
-async def review_is_shown_as_written_by_the_reader(world: World) -> None:
+def review_is_shown_as_written_by_the_reader(world: World) -> None:
     """The REST API, asked with a token of the reader's own, lists the review."""
     review = Review.objects.get(book=world.book)
     assert review.user == world.reader
@@ -275,47 +307,17 @@ async def review_is_shown_as_written_by_the_reader(world: World) -> None:
         scope="books:read",
         resource=[f"{world.issuer}/api/"],
     )
-    async with httpx2.AsyncClient(timeout=10) as http:
-        answer = await http.get(
-            f"{world.issuer}/api/v2/books/{world.book.pk}/reviews/",
-            headers={"Authorization": f"Bearer {token.cleartext}"},
-        )
+    answer = requests.get(
+        f"{world.issuer}/api/v2/books/{world.book.pk}/reviews/",
+        headers={"Authorization": f"Bearer {token.cleartext}"},
+        timeout=10,
+    )
     assert answer.status_code == 200, answer.text
     (shown,) = answer.json()["results"]
     assert (shown["user"], shown["text"]) == ("carol", "Read it twice, via an agent.")
 
 
-async def reads(session: ClientSession, book) -> dict:
-    """The three reading tools once each; their results."""
-    found = await session.call_tool("search_books", {"query": "Kindred"})
-    statistics = await session.call_tool("catalogue_statistics", {})
-    details = await session.call_tool("book_details", {"book_id": book.pk})
-    return {"found": found, "statistics": statistics, "details": details}
-
-
-async def until_refused(agent: Agent, steps: Callable) -> tuple[dict, str]:
-    """Run `await steps(session, seen)` until an authorization is refused: what
-    the steps saw, and the error the authorization server sent the agent."""
-    seen: dict = {}
-
-    async def journey() -> None:
-        async with agent.session() as session:
-            await steps(session, seen)
-
-    with anyio.fail_after(JOURNEY_SECONDS), pytest.raises(ExceptionGroup) as excinfo:
-        await journey()
-    (error,) = excinfo.value.exceptions  # the SDK's task group wraps it
-    assert isinstance(error, AuthorizationRefused), error
-    return seen, str(error)
-
-
-async def write_review(session: ClientSession, book) -> None:
-    await session.call_tool(
-        "add_review", {"book_id": book.pk, "rating": 4, "text": "Not allowed."}
-    )
-
-
-async def test_agent_registered_dynamically(world, mcp_server, page):
+def test_agent_registered_dynamically(world, mcp_server):
     """DCR (RFC 7591): the SDK registers at the advertised endpoint, signs in and
     reads; the consent page says the client registered itself.
 
@@ -324,16 +326,14 @@ async def test_agent_registered_dynamically(world, mcp_server, page):
     makes the registered scope the client's limit (RFC 7591 §2): its step-up to
     books:write is refused with invalid_scope, before any consent page.
     """
-    person = Person(page, world.callback, world.received, "carol", PASSWORD)
-    agent = make_agent(world, person)
 
-    async def steps(session: ClientSession, seen: dict) -> None:
-        seen["listed"] = await session.list_tools()
-        seen.update(await reads(session, world.book))
-        await write_review(session, world.book)
+    async def steps(session: ClientSession, done: Journey) -> None:
+        done.seen["book_id"] = world.book.pk
+        await every_tool(session, done)
 
-    results, error = await until_refused(agent, steps)
+    done = journey(world, steps, refused=True)
 
+    person, agent, seen = done.person, done.agent, done.seen
     registration = f"{world.issuer}/o/register/"
     assert ("POST", registration, 201) in agent.responses
     app = Application.objects.get(client_id=agent.storage.client.client_id)
@@ -346,48 +346,50 @@ async def test_agent_registered_dynamically(world, mcp_server, page):
     assert "registered itself automatically" in welcome.notice
     assert (welcome.asked, welcome.already_granted) == (["books:read"], [])
     assert person.asked[0]["resource"] == mcp_server
-    assert len(results["listed"].tools) == 4
-    assert results["found"].structured_content["books"][0]["title"] == "Kindred"
-    assert results["statistics"].structured_content["book_count"] == 3
-    assert results["details"].is_error is False
+    assert len(seen["listed"].tools) == 4
+    assert seen["found"].structured_content["books"][0]["title"] == "Kindred"
+    assert seen["statistics"].structured_content["book_count"] == 3
+    assert seen["details"].is_error is False
     # The step-up: asked, refused by the server, nothing written.
+    assert "review" not in seen
     assert person.asked[1]["scope"] == "books:read books:write"
-    assert error == "invalid_scope"
+    assert done.error == "invalid_scope"
     assert not Review.objects.exists()
 
 
-async def test_registered_client_cannot_exceed_the_policy(world, mcp_server, page):
+def test_registered_client_cannot_exceed_the_policy(world, mcp_server):
     """A policy without books:write: the agent reads, its step-up fails cleanly."""
     RegistrationPolicy.objects.update_or_create(
         pk=RegistrationPolicy.SINGLETON,
         defaults={"scopes": "openid profile books:read"},
     )
-    person = Person(page, world.callback, world.received, "carol", PASSWORD)
-    agent = make_agent(world, person, client_metadata_url=serve_document(world))
 
-    async def steps(session: ClientSession, seen: dict) -> None:
-        seen["statistics"] = await session.call_tool("catalogue_statistics", {})
-        await write_review(session, world.book)
+    async def steps(session: ClientSession, done: Journey) -> None:
+        done.seen["statistics"] = await session.call_tool("catalogue_statistics", {})
+        await session.call_tool(
+            "add_review", {"book_id": world.book.pk, "rating": 4, "text": "No."}
+        )
 
-    seen, error = await until_refused(agent, steps)
+    done = journey(
+        world, steps, client_metadata_url=serve_document(world), refused=True
+    )
 
-    assert seen["statistics"].structured_content["book_count"] == 3
-    assert ("POST", mcp_server, 403) in agent.responses  # the step-up challenge
-    assert person.asked[1]["scope"] == "books:read books:write"
-    assert error == "invalid_scope"
-    assert len(person.consents) == 1  # the refusal needed no consent page
+    assert done.seen["statistics"].structured_content["book_count"] == 3
+    assert ("POST", world.mcp_url, 403) in done.agent.responses  # the challenge
+    assert done.person.asked[1]["scope"] == "books:read books:write"
+    assert done.error == "invalid_scope"
+    assert len(done.person.consents) == 1  # the refusal needed no consent page
     assert not Review.objects.exists()
     assert not AccessToken.objects.filter(scope__contains="books:write").exists()
 
 
-async def test_removing_access_stops_the_agent(world, mcp_server, page):
+def test_removing_access_stops_the_agent(world, mcp_server):
     """Remove access in the connected-apps page: the agent's next call is a 401,
     and it has to ask the person again (who now denies it)."""
-    person = Person(page, world.callback, world.received, "carol", PASSWORD)
     client_id = serve_document(world)
-    agent = make_agent(world, person, client_metadata_url=client_id)
 
-    async def steps(session: ClientSession, seen: dict) -> None:
+    async def steps(session: ClientSession, done: Journey) -> None:
+        page, seen = done.person.page, done.seen
         seen["before"] = await session.call_tool("catalogue_statistics", {})
         await page.goto(f"{world.issuer}/o/authorized-apps/")
         section = page.locator(f'section.connected[data-client-id="{client_id}"]')
@@ -395,17 +397,18 @@ async def test_removing_access_stops_the_agent(world, mcp_server, page):
         await page.get_by_role("button", name="Remove access").click()
         await page.wait_for_url(f"{world.issuer}/o/authorized-apps/**")
         seen["left"] = await page.locator("section.connected").count()
-        seen["calls"] = len(agent.statuses_at(mcp_server))
-        person.decision = "Deny"
+        seen["calls"] = len(done.agent.statuses_at(mcp_server))
+        done.person.decision = "Deny"
         await session.call_tool("catalogue_statistics", {})
 
-    seen, error = await until_refused(agent, steps)
+    done = journey(world, steps, client_metadata_url=client_id, refused=True)
 
+    seen = done.seen
     assert seen["before"].structured_content["book_count"] == 3
     assert seen["left"] == 0
     # The token was refused at once (no introspection cache), so the SDK asked again.
-    assert agent.statuses_at(mcp_server)[seen["calls"]] == 401
-    _, again = person.consents
+    assert done.agent.statuses_at(mcp_server)[seen["calls"]] == 401
+    _, again = done.person.consents
     assert (again.asked, again.already_granted) == (["books:read"], [])
-    assert error == "access_denied"
+    assert done.error == "access_denied"
     assert not AccessToken.objects.filter(application__client_id=client_id).exists()
