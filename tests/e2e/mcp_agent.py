@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import uvicorn
-from mcp.client.auth import OAuthClientProvider
+from mcp.client.auth import OAuthClientProvider, TokenStorage
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult
@@ -22,10 +22,6 @@ from playwright.async_api import Page, async_playwright
 from config.mcp import McpSettings
 from mcp_server.server import app_from_settings
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.mcp_server.test_sdk_oauth import MemoryStorage
-
-# The in-memory TokenStorage the SDK tests use against the fake server.
-__all__ = ["MemoryStorage"]
 
 
 @contextmanager
@@ -184,7 +180,7 @@ class Agent:
     """The SDK's client: its provider, storage, and every HTTP answer it got."""
 
     provider: OAuthClientProvider
-    storage: MemoryStorage
+    storage: TokenStorage
     responses: list[tuple[str, str, int]] = field(default_factory=list)
 
     @asynccontextmanager

@@ -44,7 +44,6 @@ from tests.e2e.clients.conftest import free_port, join_catalogue_readers
 from tests.e2e.mcp_agent import (
     Agent,
     AuthorizationRefused,
-    MemoryStorage,
     Person,
     browser_page,
     callback_server,
@@ -57,6 +56,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.https_server import DocumentServer, document_server
+from tests.mcp_server.test_sdk_oauth import MemoryStorage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
