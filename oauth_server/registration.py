@@ -190,10 +190,14 @@ def metadata_to_fields(
             if auth_method == public
             else Application.CLIENT_CONFIDENTIAL
         ),
-        "allowed_scopes": " ".join(names),
+        # The policy's scopes, not only those named: an agent registers with the
+        # scope of its first challenge and steps up later (MCP authorization), and
+        # each scope still needs the person's consent. RFC 7591 §3.2.1: the answer
+        # says what was registered.
+        "allowed_scopes": " ".join(policy.scope_list),
         "algorithm": (
             capabilities.ID_TOKEN_SIGNING_ALGORITHMS[0]
-            if scopes.OPENID in names
+            if scopes.OPENID in policy.scope_list
             else ""
         ),
         "contacts": contacts,

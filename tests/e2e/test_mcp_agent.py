@@ -318,20 +318,21 @@ def review_is_shown_as_written_by_the_reader(world: World) -> None:
 
 
 def test_agent_registered_dynamically(world, mcp_server):
-    """DCR (RFC 7591): the SDK registers at the advertised endpoint, signs in and
-    reads; the consent page says the client registered itself.
+    """DCR (RFC 7591): the SDK registers at the advertised endpoint, signs in,
+    reads, and steps up to write a review; the consent page says the client
+    registered itself.
 
     The SDK registers with the scope of the first challenge (`books:read`, MCP's
-    "Scope Selection Strategy") and never registers again, while our registration
-    makes the registered scope the client's limit (RFC 7591 §2): its step-up to
-    books:write is refused with invalid_scope, before any consent page.
+    "Scope Selection Strategy") and never registers again; the server registers it
+    with the policy's scopes (RFC 7591 §3.2.1), so the step-up reaches the person,
+    who is asked only for books:write.
     """
 
     async def steps(session: ClientSession, done: Journey) -> None:
         done.seen["book_id"] = world.book.pk
         await every_tool(session, done)
 
-    done = journey(world, steps, refused=True)
+    done = journey(world, steps)
 
     person, agent, seen = done.person, done.agent, done.seen
     registration = f"{world.issuer}/o/register/"
@@ -340,21 +341,20 @@ def test_agent_registered_dynamically(world, mcp_server):
     assert app.registration_source == Application.RegistrationSource.DCR
     assert app.name == "Reading agent"
     assert app.client_type == Application.CLIENT_PUBLIC
-    assert app.allowed_scope_list == ["books:read"]
-    (welcome,) = person.consents
+    assert app.allowed_scope_list == RegistrationPolicy.load().scope_list
+    welcome, step_up = person.consents
     assert welcome.heading == "Reading agent wants to access your account"
     assert "registered itself automatically" in welcome.notice
     assert (welcome.asked, welcome.already_granted) == (["books:read"], [])
+    assert (step_up.asked, step_up.already_granted) == (["books:write"], ["books:read"])
     assert person.asked[0]["resource"] == mcp_server
+    assert person.asked[1]["scope"] == "books:read books:write"
     assert len(seen["listed"].tools) == 4
     assert seen["found"].structured_content["books"][0]["title"] == "Kindred"
     assert seen["statistics"].structured_content["book_count"] == 3
     assert seen["details"].is_error is False
-    # The step-up: asked, refused by the server, nothing written.
-    assert "review" not in seen
-    assert person.asked[1]["scope"] == "books:read books:write"
-    assert done.error == "invalid_scope"
-    assert not Review.objects.exists()
+    assert seen["review"].is_error is False, seen["review"].content
+    review_is_shown_as_written_by_the_reader(world)
 
 
 def test_registered_client_cannot_exceed_the_policy(world, mcp_server):
