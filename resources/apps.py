@@ -8,5 +8,6 @@ class ResourcesConfig(AppConfig):
     verbose_name = "Book catalogue"
 
     def ready(self) -> None:
-        # Imported for their side effects: OpenAPI extensions and system checks.
-        from resources import checks, schema  # noqa: F401
+        # Imported for their side effects: OpenAPI extensions, system checks and
+        # the list cache's signal receivers.
+        from resources import checks, list_cache, schema  # noqa: F401

@@ -1,5 +1,6 @@
 """Viewsets of the catalogue: policy (scopes, permissions, filters, pagination) only."""
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -13,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from oauth_server import scopes
-from resources import selectors, services
+from resources import list_cache, selectors, services
 from resources.conditional import ConditionalRetrieveMixin
 from resources.filters import AuthorFilter, BookFilter, ReviewFilter
 from resources.models import Author, Book, Review
@@ -76,6 +77,25 @@ class CatalogueViewMixin(ConditionalRetrieveMixin):
             return super().dispatch(request, *args, **kwargs)
         with transaction.atomic():
             return super().dispatch(request, *args, **kwargs)
+
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        """A list page from the shared cache, once the request has been let in.
+
+        `initial()` has authenticated, checked scopes and permissions and
+        throttled by now; the page itself is the same for every reader
+        (resources/list_cache.py).
+        """
+        ttl = list_cache.seconds()
+        if not ttl:
+            return super().list(request, *args, **kwargs)
+        key = list_cache.page_key(f"{type(self).__name__}:{request.path}", request)
+        data = cache.get(key)
+        if data is not None:
+            return Response(data)
+        response = super().list(request, *args, **kwargs)
+        if response.status_code == 200:
+            cache.set(key, response.data, ttl)
+        return response
 
     def initialize_request(self, request, *args, **kwargs) -> Request:
         request = super().initialize_request(request, *args, **kwargs)
