@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, F, Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from oauth2_provider.models import (
@@ -47,10 +47,9 @@ def live_token(*, value: str) -> AbstractAccessToken | AbstractRefreshToken | No
     digest = checksum(value)
     access = (
         get_access_token_model()
-        # The acting client of an exchanged token (RFC 8693 `act`) in the same
-        # query: its client_id alone, not a second application row.
-        .objects.select_related("user", "application")
-        .annotate(actor_client_id=F("delegation__actor__client_id"))
+        # The delegation row of an exchanged token (RFC 8693 `act`) in the same
+        # query; its acting client is read only for such a token.
+        .objects.select_related("user", "application", "delegation")
         .filter(token_checksum=digest)
         .first()
     )

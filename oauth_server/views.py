@@ -560,9 +560,9 @@ class IntrospectTokenView(OAuthEndpointMixin, dot_views.IntrospectTokenView):
             if token.resource:
                 # RFC 7662 §2.2 / RFC 8707: the resource(s) the token is for.
                 data["aud"] = token.resource
-            if actor := getattr(token, "actor_client_id", None):
+            if delegation := getattr(token, "delegation", None):
                 # RFC 8693 §4.1: who acts for the user (`sub`).
-                data["act"] = {"client_id": actor}
+                data["act"] = {"client_id": delegation.actor.client_id}
         if token.application:
             data["client_id"] = token.application.client_id
         if token.user:
