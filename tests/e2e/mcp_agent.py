@@ -63,8 +63,11 @@ def serving(settings: McpSettings) -> Iterator[None]:
     async def serve() -> None:
         async with httpx2.AsyncClient(timeout=settings.timeout) as http:
             app = app_from_settings(settings, http=http)
+            # log_config=None: uvicorn would otherwise attach its own handlers
+            # (to pytest's captured stderr) to the process's loggers, past our
+            # redacting filter (tests/security/test_logs_keep_secrets.py).
             config = uvicorn.Config(
-                app, host="127.0.0.1", port=port, log_level="warning"
+                app, host="127.0.0.1", port=port, log_level="warning", log_config=None
             )
             holder["server"] = server = uvicorn.Server(config)
             await server.serve()
