@@ -29,7 +29,10 @@ def bearer_cache_on(settings):
 
     The epoch lease is long here so a slow run never sees it lapse between two
     requests; test_bearer_cache_outage.py covers the lease and lost invalidations.
+    The catalogue's list cache stays off so every request builds its page: the
+    counts below are the bearer check's plus that page's.
     """
+    settings.CATALOGUE_CACHE_SECONDS = 0
     settings.OAUTH_SERVER = {
         **settings.OAUTH_SERVER,
         "bearer_cache_seconds": 300,
