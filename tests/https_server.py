@@ -1,12 +1,11 @@
 """A local https server with a CA made for the test: client ID metadata documents.
 
 `http.server` wrapped in TLS, on 127.0.0.1 and a free port, with a certificate
-for `localhost` signed by a CA generated here (`cryptography`), so the server's
-fetch verifies it for real. Documents are set per path while it runs.
+for `localhost` signed by a CA generated for the test (deploy/tls.py, the cluster's
+own), so the server's fetch verifies it for real. Documents are set per path while
+it runs.
 """
 
-import datetime
-import ipaddress
 import json
 import ssl
 import threading
@@ -16,93 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def make_ca_and_leaf(directory: Path) -> tuple[Path, Path, Path]:
-    """Write ca.pem, leaf.pem and leaf-key.pem for `localhost`; their paths."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Bookshelf test CA"))
-        .issuer_name(_name("Bookshelf test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
-        .issuer_name(ca_cert.subject)
-        .public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName("localhost"),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
-            critical=False,
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_path, leaf_path, key_path = (
-        directory / "ca.pem",
-        directory / "leaf.pem",
-        directory / "leaf-key.pem",
-    )
-    ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    leaf_path.write_bytes(leaf_cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        leaf_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return ca_path, leaf_path, key_path
+from deploy import tls
 
 
 @dataclass
@@ -125,7 +38,7 @@ class DocumentServer:
 @contextmanager
 def document_server(directory: Path) -> Iterator[DocumentServer]:
     """Serve JSON documents over TLS on 127.0.0.1 until the block ends."""
-    ca_file, leaf, key = make_ca_and_leaf(directory)
+    ca_file, leaf, key = tls.ensure_certificates(directory)
     state: DocumentServer | None = None
 
     class Handler(BaseHTTPRequestHandler):
