@@ -19,6 +19,9 @@ from resources.docs import (
 api_patterns = [*resources_urls.urlpatterns, *oauth_server_api.urlpatterns]
 
 urlpatterns = [
+    # The resource API first: its requests are most of the traffic, and Django
+    # tries the patterns in order (no other pattern starts with api/v<n>/).
+    re_path(r"^api/(?P<version>v[0-9]+)/", include((api_patterns, "api"))),
     path("", HomeView.as_view(), name="home"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
@@ -47,7 +50,6 @@ urlpatterns = [
         RedocBundleView.as_view(),
         name="api-redoc-bundle",
     ),
-    re_path(r"^api/(?P<version>v[0-9]+)/", include((api_patterns, "api"))),
 ]
 
 # A database outage is a JSON 503 (ops/unavailable.py); other errors keep the 500 page.

@@ -44,6 +44,7 @@ the generations. A process-local copy of the epoch would cost a query per second
 per process instead of one for the cluster.
 """
 
+import hashlib
 import logging
 import threading
 from collections.abc import Iterable
@@ -54,7 +55,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
 from oauth2_provider.models import (
     AbstractAccessToken,
@@ -68,6 +69,7 @@ from oauth_server.models import BearerCacheEpoch
 logger = logging.getLogger(__name__)
 
 KEY = "bearer:%s"
+CLIENT_KEY = "bearer:client:%s"  # an application by the checksum of its client_id
 EPOCH_KEY = "bearer:epoch"
 TOMBSTONE = "forgotten"
 BATCH = 1000
@@ -96,11 +98,18 @@ def _epoch_column() -> Coalesce:
 
 
 def _load(checksum: str, *, epoch: bool = False) -> AbstractAccessToken | None:
-    """The token row; with `epoch`, the epoch of the same snapshot (`cache_epoch`)."""
-    tokens = get_access_token_model().objects.select_related("application", "user")
+    """The token row; with `epoch`, the epoch of the same snapshot (`cache_epoch`).
+
+    Its application, user and delegation (RFC 8693, for introspection's `act`)
+    are joined. The checksum is unique: no ORDER BY, which would make PostgreSQL
+    walk the primary key instead of the checksum index.
+    """
+    tokens = get_access_token_model().objects.select_related(
+        "application", "user", "delegation"
+    )
     if epoch:
         tokens = tokens.annotate(cache_epoch=_epoch_column())
-    return tokens.filter(token_checksum=checksum).first()
+    return next(iter(tokens.filter(token_checksum=checksum).order_by()[:1]), None)
 
 
 def _epoch_read() -> int:
@@ -149,6 +158,49 @@ def access_token_get(*, checksum: str) -> AbstractAccessToken | None:
             token.user.get_all_permissions()  # read once, kept with the user
         cache.add(key, (epoch, token), timeout=min(seconds, lifetime))
     return token
+
+
+def application_get(*, client_id: str):
+    """The application with this client_id, from the cache when it is trusted.
+
+    Client authentication at the token, introspection and revocation endpoints
+    reads the application on every request; its row changes only when it is
+    saved (edited, secret rotated, deactivated) or deleted, and then its entry is
+    tombstoned like a revoked token's, under the same epoch. None when the cache
+    is off or no such application exists: the caller asks the database (DOT's
+    own lookup, which also answers unknown and metadata-document client ids).
+    """
+    seconds = server_settings().bearer_cache_seconds
+    if seconds <= 0:
+        return None
+    key = CLIENT_KEY % checksum_of(client_id)
+    found = cache.get_many([key, EPOCH_KEY])
+    cached, leased = found.get(key), found.get(EPOCH_KEY)
+    trusted = leased is not None and leased >= _known_epoch.value
+    if isinstance(cached, tuple):
+        epoch = leased
+        if not trusted:
+            epoch = _known_epoch.raise_to(_epoch_read())
+            _lease_store(epoch, leased)
+            trusted = True
+        if cached[0] >= epoch:
+            return cached[1]
+    applications = get_application_model().objects.annotate(cache_epoch=_epoch_column())
+    application = next(
+        iter(applications.filter(client_id=client_id).order_by()[:1]), None
+    )
+    if application is None:
+        return None
+    epoch = application.__dict__.pop("cache_epoch")
+    if not trusted:
+        _lease_store(_known_epoch.raise_to(epoch), leased)
+    if cached is None:  # never over a tombstone or an entry of an older epoch
+        cache.add(key, (epoch, application), timeout=seconds)
+    return application
+
+
+def checksum_of(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def access_tokens_forget(checksums: Iterable[str]) -> None:
@@ -215,8 +267,36 @@ def _token_changed(sender, instance, **kwargs) -> None:
 
 
 def _application_saved(sender, instance, created: bool = False, **kwargs) -> None:
+    # A new application has no entry yet (absent ones are not cached).
     if not created:
+        _application_forget(instance.client_id)
         _forget_in_batches(_live_checksums(application_id=instance.pk))
+
+
+def _application_changing(sender, instance, update_fields=None, **kwargs) -> None:
+    # The entry is keyed by client_id: a changed client_id leaves the old one's.
+    if instance.pk is None or (
+        update_fields is not None and "client_id" not in update_fields
+    ):
+        return
+    stored = sender.objects.filter(pk=instance.pk).values_list("client_id", flat=True)
+    previous = next(iter(stored), None)
+    if previous and previous != instance.client_id:
+        _application_forget(previous)
+
+
+def _application_deleted(sender, instance, **kwargs) -> None:
+    _application_forget(instance.client_id)
+
+
+def _application_forget(client_id: str) -> None:
+    """Tombstone the application's own entry, now and when the write commits."""
+    seconds = server_settings().bearer_cache_seconds
+    if seconds <= 0 or not client_id:
+        return
+    tombstones = {CLIENT_KEY % checksum_of(client_id): TOMBSTONE}
+    _tombstone(tombstones, seconds)
+    transaction.on_commit(lambda: _tombstone(tombstones, seconds))
 
 
 def _user_saved(sender, instance, created: bool = False, update_fields=None, **kw):
@@ -261,6 +341,16 @@ def connect_receivers() -> None:
         _application_saved,
         sender=get_application_model(),
         dispatch_uid="token_cache_app",
+    )
+    pre_save.connect(
+        _application_changing,
+        sender=get_application_model(),
+        dispatch_uid="token_cache_app_changing",
+    )
+    post_delete.connect(
+        _application_deleted,
+        sender=get_application_model(),
+        dispatch_uid="token_cache_app_deleted",
     )
     post_save.connect(_user_saved, sender=user_model, dispatch_uid="token_cache_user")
     for through in (

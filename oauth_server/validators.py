@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from oauth2_provider.cimd import is_cimd_client_id
 from oauth2_provider.models import (
     get_access_token_model,
     get_grant_model,
@@ -136,6 +137,21 @@ class OAuth2Validator(
     # --- Refusals that say why (RFC 6749 §5.2 error_description) ----------------------
     # oauthlib raises these errors without a description when a check returns False;
     # raising them here, inside the grant's own error handling, adds one.
+
+    def _load_application(self, client_id, request):
+        # DOT reuses a `request.client` with this client_id that is still usable;
+        # the cached application spares the query on every client authentication.
+        # Metadata-document client ids keep DOT's path (fetch, refresh when stale),
+        # and so do ids with a NUL, which PostgreSQL refuses in a query.
+        if (
+            isinstance(client_id, str)
+            and client_id
+            and "\x00" not in client_id
+            and not getattr(request, "client", None)
+            and not is_cimd_client_id(client_id)
+        ):
+            request.client = token_cache.application_get(client_id=client_id)
+        return super()._load_application(client_id, request)
 
     def authenticate_client(self, request, *args, **kwargs) -> bool:
         if super().authenticate_client(request, *args, **kwargs):

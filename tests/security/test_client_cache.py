@@ -1,0 +1,232 @@
+"""Client authentication answered from the shared cache is never staler than the
+database, and introspection answers from the bearer cache the same way.
+
+With the application warm in the cache (it authenticated once), each way its
+credentials stop working is followed by a refused request on the very next call:
+its secret rotated, the application deactivated (flag, service, admin action),
+deleted, or its client_id changed. Introspection of a revoked token answers
+`active: false` on the next call although the token was cached.
+"""
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from oauth2_provider.models import get_access_token_model
+
+from oauth_server import services, token_cache
+from oauth_server.models import Application
+from oauth_server.tokens import checksum
+from tests.oauth_server.flows import form_post, sign_in
+
+TOKEN = reverse("oauth2_provider:token")
+INTROSPECT = reverse("oauth2_provider:introspect")
+REVOKE = reverse("oauth2_provider:revoke-token")
+
+
+@pytest.fixture(autouse=True)
+def bearer_cache_on(settings):
+    """The cache as production runs it (REDIS_URL set); locmem is one process here."""
+    settings.OAUTH_SERVER = {
+        **settings.OAUTH_SERVER,
+        "bearer_cache_seconds": 300,
+        "bearer_cache_epoch_seconds": 300,
+    }
+
+
+def client_credentials(client, application, secret=None):
+    return form_post(
+        client,
+        TOKEN,
+        {"grant_type": "client_credentials"},
+        auth=(application.client_id, secret or application.cleartext_secret),
+    )
+
+
+def client_key(application) -> str:
+    return token_cache.CLIENT_KEY % token_cache.checksum_of(application.client_id)
+
+
+@pytest.fixture
+def warm(client, machine_app):
+    """The machine application, authenticated once: its row is in the cache."""
+    assert client_credentials(client, machine_app).status_code == 200
+    assert isinstance(cache.get(client_key(machine_app)), tuple)
+    return machine_app
+
+
+def rotate_secret(app, admin_client):
+    services.application_rotate_secret(client_id=app.client_id)
+
+
+def deactivate_flag_only(app, admin_client):
+    app.is_active = False  # the change form: the flag alone
+    app.save()
+
+
+def deactivate_with_service(app, admin_client):
+    services.application_deactivate(client_id=app.client_id)
+
+
+def deactivate_with_admin_action(app, admin_client):
+    url = reverse("admin:oauth_server_application_changelist")
+    data = {"action": "deactivate", "_selected_action": [app.pk]}
+    assert admin_client.post(url, data).status_code == 302
+
+
+def delete(app, admin_client):
+    Application.objects.get(pk=app.pk).delete()
+
+
+def change_client_id(app, admin_client):
+    app.client_id = "renamed-" + app.client_id[:20]
+    app.save()
+
+
+REASONS = [
+    rotate_secret,
+    deactivate_flag_only,
+    deactivate_with_service,
+    deactivate_with_admin_action,
+    delete,
+    change_client_id,
+]
+
+
+@pytest.mark.parametrize("stop", REASONS, ids=lambda f: f.__name__)
+def test_old_credentials_are_refused_on_the_next_request(
+    client, admin_client, warm, stop
+):
+    client_id, secret = warm.client_id, warm.cleartext_secret
+    stop(warm, admin_client)
+
+    response = form_post(
+        client, TOKEN, {"grant_type": "client_credentials"}, auth=(client_id, secret)
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_the_rotated_secret_works_at_once(client, warm):
+    new_secret = services.application_rotate_secret(
+        client_id=warm.client_id
+    ).client_secret
+
+    response = client_credentials(client, warm, secret=new_secret)
+
+    assert response.status_code == 200
+
+
+def test_the_renamed_client_id_works_at_once(client, warm):
+    secret = warm.cleartext_secret
+    change_client_id(warm, None)
+
+    response = client_credentials(client, warm, secret=secret)
+
+    assert response.status_code == 200
+
+
+def test_a_wrong_secret_is_refused_with_the_application_cached(client, warm):
+    response = client_credentials(client, warm, secret="not-the-secret")
+
+    assert response.status_code == 401
+
+
+def test_a_warm_client_credentials_token_costs_two_queries(
+    client, warm, django_assert_max_num_queries
+):
+    """The token and its audit event; the application comes from the cache."""
+    # The test's transaction adds a savepoint pair around the token's writes.
+    with django_assert_max_num_queries(4) as captured:
+        assert client_credentials(client, warm).status_code == 200
+    writes = [
+        q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]
+    ]
+    assert len(writes) == 2, writes
+    assert all(sql.startswith("INSERT") for sql in writes), writes
+
+
+def test_off_means_the_database_every_time(
+    settings, client, machine_app, django_assert_max_num_queries
+):
+    settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "bearer_cache_seconds": 0}
+    client_credentials(client, machine_app)
+
+    assert cache.get(client_key(machine_app)) is None
+    with django_assert_max_num_queries(5) as captured:
+        assert client_credentials(client, machine_app).status_code == 200
+    reads = [q for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == 1
+
+
+# --- Introspection from the bearer cache ------------------------------------------
+
+
+@pytest.fixture
+def tokens(client, reader, web_app):
+    return sign_in(client, reader, web_app, scope="openid profile books:read")
+
+
+def introspect(client, introspector, value):
+    return form_post(
+        client,
+        INTROSPECT,
+        {"token": value},
+        auth=(introspector.client_id, introspector.cleartext_secret),
+    )
+
+
+def test_introspection_of_a_cached_token_asks_the_database_nothing(
+    client, introspector, tokens, django_assert_num_queries
+):
+    assert introspect(client, introspector, tokens["access_token"]).json()["active"]
+
+    with django_assert_num_queries(0):
+        response = introspect(client, introspector, tokens["access_token"])
+
+    assert response.json()["active"] is True
+    assert response.json()["scope"] == "openid profile books:read"
+
+
+def test_introspection_sees_a_revocation_on_the_next_request(
+    client, introspector, tokens, web_app
+):
+    assert introspect(client, introspector, tokens["access_token"]).json()["active"]
+    assert cache.get(token_cache.KEY % checksum(tokens["access_token"])) is not None
+
+    revoked = form_post(
+        client,
+        REVOKE,
+        {"token": tokens["access_token"]},
+        auth=(web_app.client_id, web_app.cleartext_secret),
+    )
+    assert revoked.status_code == 200
+    assert (
+        not get_access_token_model()
+        .objects.filter(token_checksum=checksum(tokens["access_token"]))
+        .exists()
+    )
+
+    assert introspect(client, introspector, tokens["access_token"]).json() == {
+        "active": False
+    }
+
+
+def test_introspection_sees_the_application_deactivated(
+    client, introspector, tokens, web_app
+):
+    assert introspect(client, introspector, tokens["access_token"]).json()["active"]
+
+    web_app.is_active = False
+    web_app.save()
+
+    assert introspect(client, introspector, tokens["access_token"]).json() == {
+        "active": False
+    }
+
+
+def test_a_refresh_token_is_still_introspected(client, introspector, tokens):
+    response = introspect(client, introspector, tokens["refresh_token"])
+
+    assert response.json()["active"] is True
+    assert response.json()["token_type"] == "refresh_token"
