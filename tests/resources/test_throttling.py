@@ -239,6 +239,12 @@ def redis_cache(settings):
 
 
 @pytest.fixture
+def same_window(monkeypatch):
+    """A throttle clock that stands still, so a test's requests share a window."""
+    monkeypatch.setattr(ApiRateThrottle, "timer", staticmethod(lambda: 1_800_000_030))
+
+
+@pytest.fixture
 def throttle_round_trips(monkeypatch):
     """What is sent to Redis while DRF checks throttles, one item per round trip."""
     sent = []
@@ -305,7 +311,7 @@ def throttle_counters(raw, prefix):
 
 @pytest.mark.parametrize("kind", ["service", "user", "session", "anonymous"])
 def test_throttles_cost_one_round_trip_per_request(
-    redis_cache, throttle_round_trips, caller, rates, kind
+    redis_cache, throttle_round_trips, same_window, caller, rates, kind
 ):
     """Every rate of a request is counted in one Redis round trip, whoever asks,
     with each counter expiring a second after its window."""
@@ -327,7 +333,7 @@ def test_throttles_cost_one_round_trip_per_request(
 
 
 def test_write_costs_one_round_trip(
-    redis_cache, throttle_round_trips, client_for, reader, rates
+    redis_cache, throttle_round_trips, same_window, client_for, reader, rates
 ):
     """A user's write counts application, user and write rates in one round trip."""
     rates(review_writes="5/hour")
@@ -346,7 +352,9 @@ def test_write_costs_one_round_trip(
     assert found[f"user_u{reader.pk}"][0] == 2
 
 
-def test_counter_expiry_is_set_once(redis_cache, rates, client_for, reader):
+def test_counter_expiry_is_set_once(
+    redis_cache, same_window, rates, client_for, reader
+):
     """The window's first request sets its counter's expiry; later ones keep it."""
     rates(user="100/hour")
     raw, prefix = redis_cache
