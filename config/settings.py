@@ -516,11 +516,8 @@ REST_FRAMEWORK = {
         "resources.filters.StrictSearchFilter",
         "resources.filters.StrictOrderingFilter",
     ],
-    "DEFAULT_THROTTLE_CLASSES": [
-        "resources.throttling.ApplicationRateThrottle",
-        "resources.throttling.UserRateThrottle",
-        "resources.throttling.WriteRateThrottle",
-    ],
+    # One class for the application, user and write rates: one cache round trip.
+    "DEFAULT_THROTTLE_CLASSES": ["resources.throttling.ApiRateThrottle"],
     "DEFAULT_THROTTLE_RATES": API_THROTTLE_RATES,
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
     "DEFAULT_VERSION": "v1",

@@ -3,126 +3,138 @@
 Who is counted: a token of an OAuth application counts against that application;
 a token acting for a user (or a browser session) against that user as well; only a
 request with neither counts against its client address. A client-credentials
-service is never limited by the address it shares with others.
+service is never limited by the address it shares with others. Unsafe methods on a
+view with a `throttle_scope` count against that scope's rate too, per user, else
+per application, else per address.
 
-Each check is one cache round trip: a counter per fixed window (`INCR`; the
-window's first request adds it), where DRF's sliding log reads and writes a list
-of timestamps. A fixed window lets a client spend up to two windows' budget across
-a window boundary; the rates are coarse budgets, not exact schedules. The counters
-live in Django's `default` cache, Redis in production, so every server process
-counts against the same budget. Rates are looked up per request (not frozen at
-import like DRF's class attribute), so `DEFAULT_THROTTLE_RATES` changes apply at
-once.
+One throttle class checks every rate of a request, so all its counters cost one
+cache round trip together (one script on Redis: `INCR` each, with an expiry from
+the window's first request), where DRF's one class per rate with a sliding log
+reads and writes a list of timestamps per rate. Each counter lives a second longer
+than its window. A fixed window lets a client spend up to two windows'
+budget across a window boundary; the rates are coarse budgets, not exact
+schedules. The counters live in Django's `default` cache, Redis in production, so
+every server process counts against the same budget. Rates are looked up per
+request (not frozen at import like DRF's class attribute), so
+`DEFAULT_THROTTLE_RATES` changes apply at once.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+import time
+from typing import TYPE_CHECKING, NamedTuple
 
+from django.core.cache import cache as default_cache
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 if TYPE_CHECKING:  # rest_framework.views imports this module via its settings
+    from django.core.cache.backends.base import BaseCache
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
 
-class _WindowCounterMixin:
-    """DRF's rate parsing and keys, counted per fixed window in one round trip."""
-
-    def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-    def allow_request(self, request: Request, view: APIView) -> bool:
-        if self.rate is None:
-            return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        self.now = self.timer()
-        window = int(self.now // self.duration)
-        self.window_ends = (window + 1) * self.duration
-        key = f"{self.key}:{window}"
-        try:
-            count = self.cache.incr(key)
-        except ValueError:  # the window's first request
-            if self.cache.add(key, 1, timeout=self.duration + 1):
-                count = 1
-            else:  # another process added it first
-                count = self.cache.incr(key)
-        if count is None:  # the cache is unreachable and answers nothing: not enforced
-            return True
-        return count <= self.num_requests
-
-    def wait(self) -> float:
-        return max(self.window_ends - self.now, 1)
-
-    def user_key(self, request: Request) -> str | None:
-        """This scope's key for the request's user (None without one)."""
-        user = request.user
-        if user is None or not user.is_authenticated:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": f"u{user.pk}"}
-
-    def address_key(self, request: Request) -> str:
-        ident = f"ip{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-    def application_key(self, request: Request) -> str | None:
-        application_id = getattr(request.auth, "application_id", None)
-        if application_id is None:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": application_id}
+class _Check(NamedTuple):
+    key: str  # the counter's key, its window included
+    limit: int
+    duration: int
+    window_ends: int
 
 
-class ApplicationRateThrottle(_WindowCounterMixin, SimpleRateThrottle):
-    """All requests made with tokens of one OAuth application share one rate."""
-
-    scope = "application"
-
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
-        return self.application_key(request)  # sessions: the user rate covers them
+@functools.lru_cache(maxsize=32)
+def _parse_rate(rate: str) -> tuple[int, int]:
+    """(requests, seconds) of a DRF rate string such as "100/minute"."""
+    return SimpleRateThrottle.parse_rate(None, rate)
 
 
-class UserRateThrottle(_WindowCounterMixin, SimpleRateThrottle):
-    """Each user has one rate; requests with neither user nor token, each address.
+def count_in_windows(
+    cache: BaseCache, counters: list[tuple[str, int]]
+) -> list[int | None]:
+    """Add one to each (key, timeout) counter; answer the counts, in order.
 
-    A client-credentials token (no user) is left to the application rate.
+    A count is None when the cache did not keep it (Redis unreachable). A cache with
+    `incr_counters` (ops.cache.TolerantRedisCache) does all of them in one round
+    trip; any other (LocMemCache) one counter at a time.
+    """
+    incr_counters = getattr(cache, "incr_counters", None)
+    if incr_counters is not None:
+        counts = incr_counters(counters)
+        return [None] * len(counters) if counts is None else counts
+    return [_incr_or_add(cache, key, timeout) for key, timeout in counters]
+
+
+def _incr_or_add(cache: BaseCache, key: str, timeout: int) -> int | None:
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's first request
+        if cache.add(key, 1, timeout=timeout):
+            return 1
+        return cache.incr(key)  # another process added it first
+
+
+class ApiRateThrottle(BaseThrottle):
+    """The application, user (or address) and write rates of a request, together.
+
+    A request over several rates waits for the one whose window ends last.
     """
 
-    scope = "user"
-
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
-        if key := self.user_key(request):
-            return key
-        if request.auth is not None:
-            return None
-        return self.address_key(request)
-
-
-class WriteRateThrottle(_WindowCounterMixin, SimpleRateThrottle):
-    """Unsafe methods on views with a `throttle_scope` get that scope's rate,
-    counted per user, else per application, else per client address."""
-
+    cache = default_cache
+    timer = time.time
+    cache_format = "throttle_%(scope)s_%(ident)s"
     scope_attr = "throttle_scope"
 
-    def __init__(self) -> None:
-        pass  # the scope, and so the rate, is known once a view calls (as DRF's)
-
     def allow_request(self, request: Request, view: APIView) -> bool:
-        if request.method in SAFE_METHODS:
+        rates = api_settings.DEFAULT_THROTTLE_RATES
+        self.now = now = self.timer()
+        self.refused = []
+        checks = []
+        for scope, ident in self.get_idents(request, view):
+            rate = rates.get(scope)
+            if rate is None:  # no rate for this scope: not limited
+                continue
+            limit, duration = _parse_rate(rate)
+            window = int(now // duration)
+            key = f"{self.cache_format % {'scope': scope, 'ident': ident}}:{window}"
+            checks.append(_Check(key, limit, duration, (window + 1) * duration))
+        if not checks:
             return True
-        self.scope = getattr(view, self.scope_attr, None)
-        if not self.scope:
-            return True
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        # Counted from the counter's creation (the window's first request): a
+        # second more than the window, so no counter outlives its window by more.
+        counters = [(check.key, check.duration + 1) for check in checks]
+        counts = count_in_windows(self.cache, counters)
+        self.refused = [
+            check
+            for check, count in zip(checks, counts, strict=True)
+            if count is not None and count > check.limit  # None: not enforced
+        ]
+        return not self.refused
 
-    def get_cache_key(self, request: Request, view: APIView) -> str:
-        return (
-            self.user_key(request)
-            or self.application_key(request)
-            or self.address_key(request)
-        )
+    def wait(self) -> float:
+        return max(max(c.window_ends for c in self.refused) - self.now, 1)
+
+    def get_idents(
+        self, request: Request, view: APIView | None
+    ) -> list[tuple[str, str | int]]:
+        """(scope, ident) of each rate the request counts against."""
+        user = request.user
+        user_ident = None
+        if user is not None and user.is_authenticated:
+            user_ident = f"u{user.pk}"
+        application_id = getattr(request.auth, "application_id", None)
+        idents = []
+        if application_id is not None:  # sessions: the user rate covers them
+            idents.append(("application", application_id))
+        if user_ident is not None:
+            idents.append(("user", user_ident))
+        elif request.auth is None:  # a service token is left to its application
+            idents.append(("user", self.address_ident(request)))
+        write_scope = getattr(view, self.scope_attr, None)
+        if write_scope and request.method not in SAFE_METHODS:
+            ident = user_ident or application_id or self.address_ident(request)
+            idents.append((write_scope, ident))
+        return idents
+
+    def address_ident(self, request: Request) -> str:
+        return f"ip{self.get_ident(request)}"

@@ -73,3 +73,29 @@ def test_calls_without_a_round_trip_do_not_end_an_outage(caplog):
         cache.get("k")
         cache.close()
     assert len(outage_records(caplog)) == 1
+
+
+def test_throttle_counters_while_unreachable(caplog):
+    """The throttles' counters: not kept (None, so not enforced), outage logged once."""
+    cache = tolerant_cache(UNREACHABLE)
+    caplog.set_level(logging.WARNING, logger="ops.cache")
+
+    assert cache.incr_counters([("a", 61), ("b", 3601)]) is None
+    assert cache.incr_counters([("a", 61)]) is None
+    messages = outage_records(caplog)
+    assert len(messages) == 1
+    assert messages[0].startswith("cache unreachable (ConnectionError)")
+
+
+def test_throttle_counters_in_one_round_trip():
+    """Counts per key, prefixed as the cache's other keys; expiry set at creation."""
+    cache = tolerant_cache(REACHABLE)
+    raw = cache.client.get_client(write=True)
+    cache.delete_many(["a", "b"])
+
+    assert cache.incr_counters([("a", 61), ("b", 3601)]) == [1, 1]
+    assert cache.incr_counters([("a", 61)]) == [2]
+    assert cache.get("a") == 2
+    assert 0 < raw.ttl(cache.make_key("a")) <= 61
+    assert 3590 < raw.ttl(cache.make_key("b")) <= 3601
+    cache.delete_many(["a", "b"])

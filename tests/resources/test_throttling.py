@@ -1,11 +1,16 @@
 """Rates per user, per application and for writes; 429 with Retry-After."""
 
+import logging
 import time
+import uuid
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from redis.connection import AbstractConnection
+from rest_framework.views import APIView
 
+from resources.throttling import ApiRateThrottle
 from tests.factories import AccessTokenFactory, ApplicationFactory, BookFactory
 
 V1 = {"version": "v1"}
@@ -134,18 +139,17 @@ def test_user_token_counts_against_user_and_application(client_for, reader, rate
 
 
 @pytest.mark.parametrize(
-    ("auth", "key"),
+    ("auth", "idents"),
     [
-        ("none", "throttle_user_ip127.0.0.1"),
-        ("service", None),
+        ("none", [("user", "ip127.0.0.1")]),
+        ("service", [("application", "APP")]),
     ],
 )
-def test_user_rate_key_by_kind_of_caller(rf, machine_app, auth, key):
-    """Anonymous requests are counted per address; service tokens not at all."""
+def test_rates_by_kind_of_caller(rf, machine_app, auth, idents):
+    """Anonymous requests are counted per address; service tokens per application
+    only."""
     from django.contrib.auth.models import AnonymousUser
     from rest_framework.request import Request
-
-    from resources.throttling import UserRateThrottle
 
     request = Request(rf.get("/", REMOTE_ADDR="127.0.0.1"))
     request.user = AnonymousUser()
@@ -154,40 +158,37 @@ def test_user_rate_key_by_kind_of_caller(rf, machine_app, auth, key):
         if auth == "service"
         else None
     )
+    expected = [(s, machine_app.pk if i == "APP" else i) for s, i in idents]
 
-    assert UserRateThrottle().get_cache_key(request, view=None) == key
+    assert ApiRateThrottle().get_idents(request, view=None) == expected
 
 
-def test_one_cache_round_trip_per_check(
-    client_for, reader, rates, monkeypatch, settings
+@pytest.mark.parametrize(
+    ("refusing", "retry_after"),
+    [({"user": "1/minute"}, 30), ({"user": "1/minute", "application": "1/hour"}, 3570)],
+)
+def test_retry_after_is_the_longest_wait(
+    client_for, reader, rates, monkeypatch, refusing, retry_after
 ):
-    """After a window's first request, each throttle costs one cache call."""
-    rates()
-    # Only the throttles' calls: no bearer lookups and no list pages (both on by
-    # default with Redis).
-    settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "bearer_cache_seconds": 0}
-    settings.CATALOGUE_CACHE_SECONDS = 0
+    """Over several rates at once, Retry-After names the window that ends last."""
+    rates(**refusing)
+    # 30 s before a minute's end, 3570 s before the hour's.
+    monkeypatch.setattr(ApiRateThrottle, "timer", staticmethod(lambda: 1_800_000_030))
     client = client_for(reader)
     url = reverse("api:book-list", kwargs=V1)
-    client.get(url)  # the window's counters now exist
-    calls = []
-    for name in ("get", "set", "add", "incr", "get_many", "set_many"):
-        real = getattr(cache, name)
-
-        def spy(*args, _name=name, _real=real, **kwargs):
-            calls.append(_name)
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(cache, name, spy)
 
     assert client.get(url).status_code == 200
-    assert calls == ["incr", "incr"]  # application, user
+    response = client.get(url)
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) == retry_after
 
 
 def test_unreachable_cache_leaves_requests_unthrottled(
-    client_for, reader, rates, settings
+    client_for, reader, rates, settings, caplog
 ):
-    """Redis down: counts are not kept, so requests pass rather than fail (no 500)."""
+    """Redis down: counts are not kept, so requests pass rather than fail (no 500),
+    and the outage is logged as for any other use of the cache."""
     rates(user="1/minute")
     settings.CACHES = {
         "default": {
@@ -198,5 +199,175 @@ def test_unreachable_cache_leaves_requests_unthrottled(
     }
     client = client_for(reader)
     url = reverse("api:book-list", kwargs=V1)
+    caplog.set_level(logging.WARNING, logger="ops.cache")
 
     assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]
+    assert [r.getMessage()[:30] for r in caplog.records if r.name == "ops.cache"] == [
+        "cache unreachable (ConnectionE"
+    ]
+
+
+# Round trips to Redis: the cache as production runs it (REDIS_URL set). Without
+# REDIS_URL these tests use the Redis of CI and development, db 15, under a key
+# prefix of their own.
+FALLBACK_REDIS = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The default cache on Redis for this test (TolerantRedisCache), with a key
+    prefix no other test shares; answers its raw redis client and the prefix."""
+    default = settings.CACHES["default"]
+    on_redis = default["BACKEND"] == "ops.cache.TolerantRedisCache"
+    prefix = f"test-throttling-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "ops.cache.TolerantRedisCache",
+            "LOCATION": default["LOCATION"] if on_redis else FALLBACK_REDIS,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    # Only the throttles use the cache: no bearer lookups, no list pages.
+    settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "bearer_cache_seconds": 0}
+    settings.CATALOGUE_CACHE_SECONDS = 0
+    raw = cache.client.get_client(write=True)
+    yield raw, prefix
+    keys = raw.keys(f"{prefix}:*")
+    if keys:
+        raw.delete(*keys)
+
+
+@pytest.fixture
+def same_window(monkeypatch):
+    """A throttle clock that stands still, so a test's requests share a window."""
+    monkeypatch.setattr(ApiRateThrottle, "timer", staticmethod(lambda: 1_800_000_030))
+
+
+@pytest.fixture
+def throttle_round_trips(monkeypatch):
+    """What is sent to Redis while DRF checks throttles, one item per round trip."""
+    sent = []
+    checking = False
+    real_send = AbstractConnection.send_packed_command
+    real_check = APIView.check_throttles
+
+    def send_packed_command(connection, command, *args, **kwargs):
+        if checking:
+            sent.append(command)
+        return real_send(connection, command, *args, **kwargs)
+
+    def check_throttles(view, request):
+        nonlocal checking
+        checking = True
+        try:
+            return real_check(view, request)
+        finally:
+            checking = False
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", send_packed_command)
+    monkeypatch.setattr(APIView, "check_throttles", check_throttles)
+    return sent
+
+
+@pytest.fixture
+def caller(client_for, reader, web_app, machine_client, machine_app, api_client):
+    """`caller(kind)`: a client of that kind and the counters its GET uses."""
+
+    def make(kind):
+        if kind == "service":
+            return machine_client(machine_app), [f"application_{machine_app.pk}"]
+        if kind == "user":  # a token of web_app
+            return client_for(reader), [
+                f"application_{web_app.pk}",
+                f"user_u{reader.pk}",
+            ]
+        if kind == "session":
+            api_client.force_login(reader)
+            return api_client, [f"user_u{reader.pk}"]
+        return api_client, ["user_ip127.0.0.1"]
+
+    return make
+
+
+KIND_URLS = {
+    "service": (reverse("api:book-list", kwargs=V1), {}),
+    "user": (reverse("api:book-list", kwargs=V1), {}),
+    # The browsable API is a session's only way in.
+    "session": (reverse("api:book-list", kwargs=V1), {"HTTP_ACCEPT": "text/html"}),
+    # The catalogue needs a token; the API's docs page does not.
+    "anonymous": (reverse("api-docs"), {}),
+}
+
+
+def throttle_counters(raw, prefix):
+    """{counter name without prefix and window: (count, ttl)} in Redis."""
+    counters = {}
+    for key in raw.keys(f"{prefix}:*"):
+        name = key.decode().split(":", 2)[2].removeprefix("throttle_")
+        counters[name.rsplit(":", 1)[0]] = (int(raw.get(key)), raw.ttl(key))
+    return counters
+
+
+@pytest.mark.parametrize("kind", ["service", "user", "session", "anonymous"])
+def test_throttles_cost_one_round_trip_per_request(
+    redis_cache, throttle_round_trips, same_window, caller, rates, kind
+):
+    """Every rate of a request is counted in one Redis round trip, whoever asks,
+    with each counter expiring a second after its window."""
+    rates()
+    raw, prefix = redis_cache
+    client, counters = caller(kind)
+    url, headers = KIND_URLS[kind]
+    assert client.get(url, **headers).status_code == 200  # connected; counters made
+    throttle_round_trips.clear()
+
+    assert client.get(url, **headers).status_code == 200
+
+    assert len(throttle_round_trips) == 1
+    found = throttle_counters(raw, prefix)
+    assert sorted(found) == sorted(counters)
+    for count, ttl in found.values():
+        assert count == 2
+        assert 0 < ttl <= 61  # GENEROUS is per minute
+
+
+def test_write_costs_one_round_trip(
+    redis_cache, throttle_round_trips, same_window, client_for, reader, rates
+):
+    """A user's write counts application, user and write rates in one round trip."""
+    rates(review_writes="5/hour")
+    raw, prefix = redis_cache
+    client = client_for(reader)
+    assert client.get(reverse("api:book-list", kwargs=V1)).status_code == 200
+    throttle_round_trips.clear()
+    url = reverse("api:book-review-list", kwargs={**V1, "book_pk": BookFactory().pk})
+
+    assert client.post(url, {"rating": 3}, format="json").status_code == 201
+
+    assert len(throttle_round_trips) == 1
+    found = throttle_counters(raw, prefix)
+    assert found[f"review_writes_u{reader.pk}"][0] == 1
+    assert 3540 < found[f"review_writes_u{reader.pk}"][1] <= 3601
+    assert found[f"user_u{reader.pk}"][0] == 2
+
+
+def test_counter_expiry_is_set_once(
+    redis_cache, same_window, rates, client_for, reader
+):
+    """The window's first request sets its counter's expiry; later ones keep it."""
+    rates(user="100/hour")
+    raw, prefix = redis_cache
+    client = client_for(reader)
+    url = reverse("api:book-list", kwargs=V1)
+    assert client.get(url).status_code == 200
+    (key,) = raw.keys(f"{prefix}:*throttle_user_u{reader.pk}:*")
+    raw.expire(key, 1000)  # as if the window were older
+
+    assert client.get(url).status_code == 200
+
+    assert int(raw.get(key)) == 2
+    assert 990 < raw.ttl(key) <= 1000
+    raw.persist(key)  # a counter without expiry (not one the throttle leaves) gets one
+    assert client.get(url).status_code == 200
+    assert 3590 < raw.ttl(key) <= 3601
