@@ -208,9 +208,11 @@ def test_refresh_tokens_can_be_introspected(client, introspector, user, web_app)
 
 
 def test_introspection_costs_two_queries(
-    client, introspector, access_token, django_assert_num_queries
+    settings, client, introspector, access_token, django_assert_num_queries
 ):
-    """One query authenticates the caller, one finds the token (selectors.live_token)."""
+    """Without the cache, one query authenticates the caller, one finds the token
+    (selectors.live_token); with it (tests/security/test_client_cache.py), none."""
+    settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "bearer_cache_seconds": 0}
     with django_assert_num_queries(2):
         response = introspect(client, introspector, access_token.cleartext)
 

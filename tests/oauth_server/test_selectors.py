@@ -34,10 +34,30 @@ def test_application_list_is_in_name_order(db):
 
 
 def test_live_token_finds_an_access_token_in_one_query(
-    access_token, django_assert_num_queries
+    settings, access_token, django_assert_num_queries
 ):
-    """A live access token is found, application and user joined, in one query."""
+    """Without the bearer cache, a live access token is found, application and
+    user joined, in one query."""
+    settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "bearer_cache_seconds": 0}
     with django_assert_num_queries(1):
+        token = selectors.live_token(value=access_token.cleartext)
+        assert (token.application.name, token.user.username) == ("Web app", "alice")
+
+    assert token == access_token
+
+
+def test_live_token_asks_nothing_once_the_token_is_cached(
+    settings, access_token, django_assert_num_queries
+):
+    """With the bearer cache (Redis in production), a warm lookup is no query."""
+    settings.OAUTH_SERVER = {
+        **settings.OAUTH_SERVER,
+        "bearer_cache_seconds": 300,
+        "bearer_cache_epoch_seconds": 300,
+    }
+    selectors.live_token(value=access_token.cleartext)
+
+    with django_assert_num_queries(0):
         token = selectors.live_token(value=access_token.cleartext)
         assert (token.application.name, token.user.username) == ("Web app", "alice")
 
