@@ -449,6 +449,11 @@ OAUTH_SERVER = {
         "BEARER_CACHE_SECONDS", default=300 if REDIS_URL else 0
     ),
     "audit_retention_days": env.int("AUDIT_RETENTION_DAYS", default=365),
+    # PostgreSQL: client-credentials tokens commit without waiting for the WAL flush
+    # (oauth_server/conf.py says what a database crash may then lose).
+    "client_credentials_async_commit": env.bool(
+        "CLIENT_CREDENTIALS_ASYNC_COMMIT", default=True
+    ),
     "oidc_key_dir": OIDC_KEY_DIR,
     "demo_credentials_file": VAR_DIR / "demo.json",
     "resource_servers": resource_servers.registry(

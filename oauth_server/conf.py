@@ -37,6 +37,13 @@ class ServerSettings:
     # revocation the cache could not hear of, other processes refuse the token
     # within this time; the revoking process at once (oauth_server/token_cache.py).
     bearer_cache_epoch_seconds: int = 1
+    # Client-credentials tokens commit without waiting for PostgreSQL to flush its
+    # write-ahead log (`SET LOCAL synchronous_commit TO OFF`, that transaction
+    # only). A crash of the database server may lose the last fraction of a second
+    # of such tokens and their audit events, all or nothing: their clients get 401
+    # and ask again. Nothing one-time (codes, refresh tokens, device codes) and no
+    # revocation commits this way. Ignored on SQLite.
+    client_credentials_async_commit: bool = True
     # Where `rotateoidckey` keeps the signing keys when OIDC_RSA_PRIVATE_KEY is not
     # set (active.pem, retired-*.pem); config/settings.py reads the same directory.
     oidc_key_dir: Path = Path("var/oidc")

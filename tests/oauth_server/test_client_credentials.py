@@ -111,10 +111,14 @@ def test_inactive_application_cannot_get_tokens(client, machine_app):
 def test_token_issuance_stays_within_three_queries(
     client, machine_app, django_assert_max_num_queries, extra
 ):
-    """Issuing a client-credentials token reads the client and inserts the token
-    and its audit event: no savepoint pair, no re-read of the token just stored.
-    A resource indicator is checked against settings, not the database."""
+    """Issuing a client-credentials token inserts the token and its audit event: no
+    savepoint pair, no re-read of the token just stored. The client is read from
+    the database without the cache (SQLite here), from the cache once it
+    authenticated with it (PostgreSQL + Redis here), where the transaction starts
+    with `SET LOCAL synchronous_commit` instead (test_async_commit.py). A resource
+    indicator is checked against settings, not the database."""
     auth = (machine_app.client_id, machine_app.cleartext_secret)
+    token_request(client, {"grant_type": "client_credentials"}, auth=auth)  # warm
     with django_assert_max_num_queries(3):
         response = token_request(
             client, {"grant_type": "client_credentials", **extra}, auth=auth
