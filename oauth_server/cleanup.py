@@ -187,6 +187,12 @@ def rows_delete(rows: models.QuerySet, *, first: object, last: object) -> int:
             # PROTECT, RESTRICT, SET_DEFAULT...: the collector knows the rules.
             _, per_model = rows.delete()
             return per_model.get(model._meta.label, 0)
+    query = rows.query
+    if sum(query.alias_refcount[alias] > 0 for alias in query.alias_map) == 1:
+        # The condition reads this table alone (NOT EXISTS subqueries are
+        # their own): Django deletes by that condition directly, without
+        # walking the range a second time for an IN list.
+        return rows._raw_delete(using)
     connection = connections[using]
     quote = connection.ops.quote_name
     sql, params = keys.query.sql_with_params()
