@@ -7,7 +7,10 @@ selects at most `batch_size` primary keys through an indexed column (migration
 0005), walking the primary key forward so rows that stay are not read twice, and
 deletes them in a transaction of its own, re-checking the condition, so no lock is
 held for long and a row that changed in between is left alone. Rows go by one
-DELETE per batch, without loading them (`rows_delete`).
+DELETE per batch, without loading them (`rows_delete`). On PostgreSQL, other
+connections delete batches while this one picks the next (`sweep_delete`'s
+`jobs`): PostgreSQL checks every foreign key pointing at a deleted row, row by
+row, and that is most of the time.
 """
 
 import logging
@@ -167,10 +170,11 @@ def rows_delete(rows: models.QuerySet, *, first: object, last: object) -> int:
     token, for tokens past their expiry that no cache entry is trusted for
     (`token_is_live` judges every use). So the rows are not loaded and no signal
     is sent; what `on_delete` asks of the rows pointing at them is still done, in
-    the caller's transaction. Every statement selects by subquery, not by a list
-    of keys (10,000 parameters cost PostgreSQL more than the deletion), and the
-    key range bounds the outer table too, or the planner may hash-join the whole
-    table against the subquery.
+    the caller's transaction. Every statement selects by condition or subquery,
+    not by a list of keys (10,000 parameters cost PostgreSQL more than the
+    deletion); when the condition joins another table, the key range bounds the
+    outer table too, or the planner may hash-join the whole table against the
+    subquery.
     """
     model, using = rows.model, rows.db
     keys = rows.values("pk")
