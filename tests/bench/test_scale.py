@@ -114,21 +114,3 @@ def test_grow_then_cleartokens_removes_exactly_the_expired_mix():
     by_sweep = {plan["sweep"]: plan for plan in plans}
     assert by_sweep["access tokens"]["full_scans"] == {}
     assert by_sweep["access tokens"]["indexes"]
-
-
-@postgres_only
-@pytest.mark.django_db(transaction=True)
-def test_cleartokens_on_two_connections_removes_exactly_the_expired_mix():
-    """As the scale run times it (committed rows, so --jobs=2 deletes on two more
-    connections): the same rows go as with one connection."""
-    seed(0)
-    grown = scale.grow(2000)
-    before = scale.counts()
-
-    call_command("cleartokens", "--batch-size=300", "--jobs=2", verbosity=0)
-    after = scale.counts()
-
-    assert before["access_tokens"] - after["access_tokens"] == grown["to_delete_access"]
-    assert (
-        before["refresh_tokens"] - after["refresh_tokens"] == grown["to_delete_refresh"]
-    )
