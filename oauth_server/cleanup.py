@@ -7,16 +7,21 @@ selects at most `batch_size` primary keys through an indexed column (migration
 0005), walking the primary key forward so rows that stay are not read twice, and
 deletes them in a transaction of its own, re-checking the condition, so no lock is
 held for long and a row that changed in between is left alone. Rows go by one
-DELETE per batch, without loading them (`rows_delete`).
+DELETE per batch, without loading them (`rows_delete`). On PostgreSQL, other
+connections delete batches while this one picks the next (`sweep_delete`'s
+`jobs`): PostgreSQL checks every foreign key pointing at a deleted row, row by
+row, and that is most of the time.
 """
 
 import logging
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, models, transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
@@ -165,10 +170,11 @@ def rows_delete(rows: models.QuerySet, *, first: object, last: object) -> int:
     token, for tokens past their expiry that no cache entry is trusted for
     (`token_is_live` judges every use). So the rows are not loaded and no signal
     is sent; what `on_delete` asks of the rows pointing at them is still done, in
-    the caller's transaction. Every statement selects by subquery, not by a list
-    of keys (10,000 parameters cost PostgreSQL more than the deletion), and the
-    key range bounds the outer table too, or the planner may hash-join the whole
-    table against the subquery.
+    the caller's transaction. Every statement selects by condition or subquery,
+    not by a list of keys (10,000 parameters cost PostgreSQL more than the
+    deletion); when the condition joins another table, the key range bounds the
+    outer table too, or the planner may hash-join the whole table against the
+    subquery.
     """
     model, using = rows.model, rows.db
     keys = rows.values("pk")
@@ -185,6 +191,12 @@ def rows_delete(rows: models.QuerySet, *, first: object, last: object) -> int:
             # PROTECT, RESTRICT, SET_DEFAULT...: the collector knows the rules.
             _, per_model = rows.delete()
             return per_model.get(model._meta.label, 0)
+    query = rows.query
+    if sum(query.alias_refcount[alias] > 0 for alias in query.alias_map) == 1:
+        # The condition reads this table alone (NOT EXISTS subqueries are
+        # their own): Django deletes by that condition directly, without
+        # walking the range a second time for an IN list.
+        return rows._raw_delete(using)
     connection = connections[using]
     quote = connection.ops.quote_name
     sql, params = keys.query.sql_with_params()
@@ -197,41 +209,123 @@ def rows_delete(rows: models.QuerySet, *, first: object, last: object) -> int:
         return cursor.rowcount
 
 
-def sweep_delete(*, sweep: Sweep, batch_size: int, pause: float = 0) -> int:
-    """Delete the rows of `sweep` in batches of at most `batch_size`; how many went."""
-    manager = sweep.model._default_manager
-    deleted = 0
+def batch_delete(*, sweep: Sweep, first: object, last: object) -> int:
+    """Delete the rows of `sweep` with primary keys in [first, last], in a
+    transaction of their own; how many went.
+
+    The same range and condition again, in the DELETE's own statement: a row that
+    stopped matching since it was picked stays. No row lock first: locking writes
+    every row once more, and what this deletes (expired, orphaned, long-revoked)
+    can no longer be used, so nothing changes it.
+    """
+    batch = sweep.model._default_manager.filter(
+        sweep.condition, pk__gte=first, pk__lte=last
+    )
+    with transaction.atomic(using=batch.db):
+        count = rows_delete(batch, first=first, last=last)
+    logger.debug("%s: %s deleted in a batch", sweep.label, count)
+    return count
+
+
+def batch_ranges(*, sweep: Sweep, batch_size: int):
+    """Yield (first, last) primary keys of each batch, walking the keys forward."""
     after = None
     while True:
         candidates = batch_candidates(sweep=sweep, after=after, batch_size=batch_size)
         pks = list(candidates)
         if not pks:
-            break
-        # The same range and condition again, in the DELETE's own statement: a
-        # row that stopped matching since it was picked stays. No row lock first:
-        # locking writes every row once more, and what this deletes (expired,
-        # orphaned, long-revoked) can no longer be used, so nothing changes it.
-        batch = manager.filter(sweep.condition, pk__gte=pks[0], pk__lte=pks[-1])
-        with transaction.atomic(using=batch.db):
-            count = rows_delete(batch, first=pks[0], last=pks[-1])
-        deleted += count
-        logger.debug("%s: %s deleted in a batch", sweep.label, count)
+            return
+        yield pks[0], pks[-1]
         if len(pks) < batch_size:
-            break
+            return
         after = pks[-1]
-        if pause:
+
+
+def sweep_delete(
+    *, sweep: Sweep, batch_size: int, pause: float = 0, jobs: int = 1
+) -> int:
+    """Delete the rows of `sweep` in batches of at most `batch_size`; how many went.
+
+    With `jobs` over 1 on PostgreSQL, that many connections delete batches side
+    by side while this one picks the next: most of a batch's time is PostgreSQL
+    checking, row by row, the foreign keys that point at the deleted rows, work
+    one connection does on one core. Batches are disjoint key ranges, so they
+    never wait on each other's locks.
+    """
+    if jobs > 1 and _parallel_possible(sweep.model):
+        return _sweep_delete_parallel(
+            sweep=sweep, batch_size=batch_size, pause=pause, jobs=jobs
+        )
+    deleted = 0
+    for index, (first, last) in enumerate(
+        batch_ranges(sweep=sweep, batch_size=batch_size)
+    ):
+        if index and pause:
             time.sleep(pause)
+        deleted += batch_delete(sweep=sweep, first=first, last=last)
     return deleted
 
 
+def _parallel_possible(model: type[models.Model]) -> bool:
+    """Other connections see this one's rows: PostgreSQL, outside a transaction.
+
+    Inside one (a caller's `atomic`, a test), other connections would not see
+    its uncommitted rows; SQLite has one writer at a time anyway.
+    """
+    connection = connections[router.db_for_write(model)]
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _sweep_delete_parallel(
+    *, sweep: Sweep, batch_size: int, pause: float, jobs: int
+) -> int:
+    """`sweep_delete` with `jobs` threads, each on a connection of its own."""
+    ranges: queue.Queue = queue.Queue(maxsize=jobs)
+    counts: list[int] = []
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while (batch := ranges.get()) is not None:
+                if failures:
+                    continue  # drain: the sweep stops at the first failure
+                try:
+                    counts.append(
+                        batch_delete(sweep=sweep, first=batch[0], last=batch[1])
+                    )
+                except BaseException as exc:  # re-raised by the caller's thread
+                    failures.append(exc)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=work, daemon=True) for _ in range(jobs)]
+    for worker in workers:
+        worker.start()
+    try:
+        for index, batch in enumerate(batch_ranges(sweep=sweep, batch_size=batch_size)):
+            if failures:
+                break
+            if index and pause:
+                time.sleep(pause)
+            ranges.put(batch)
+    finally:
+        for _ in workers:
+            ranges.put(None)
+        for worker in workers:
+            worker.join()
+    if failures:
+        raise failures[0]
+    return sum(counts)
+
+
 def expired_tokens_clear(
-    *, batch_size: int, pause: float = 0, now: datetime | None = None
+    *, batch_size: int, pause: float = 0, jobs: int = 1, now: datetime | None = None
 ) -> list[tuple[str, int]]:
     """Delete every expired token, grant and record; (what, how many) per sweep."""
     now = now or timezone.now()
     results = []
     for sweep in expired_token_sweeps(now=now):
-        count = sweep_delete(sweep=sweep, batch_size=batch_size, pause=pause)
+        count = sweep_delete(sweep=sweep, batch_size=batch_size, pause=pause, jobs=jobs)
         logger.info("cleartokens: %s %s deleted", count, sweep.label)
         results.append((sweep.label, count))
     return results

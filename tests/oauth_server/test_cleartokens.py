@@ -192,7 +192,7 @@ def test_batches_cover_every_row_once(web_app, user, batch_size):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("args", [["--batch-size=0"], ["--pause=-1"]])
+@pytest.mark.parametrize("args", [["--batch-size=0"], ["--pause=-1"], ["--jobs=0"]])
 def test_bad_options_are_refused(args):
     with pytest.raises(CommandError):
         run(*args)
@@ -326,3 +326,53 @@ def test_expired_tokens_go_without_a_cache_round_trip_each(web_app, user):
     assert signalled == []
     table = AccessToken._meta.db_table
     assert len([q for q in queries.captured_queries if table in q["sql"]]) < 10
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("batch_size", [1, 3, 10_000])
+def test_batches_side_by_side_remove_exactly_the_same_rows(mix, batch_size):
+    """With --jobs=2, on PostgreSQL, other connections delete the batches this one
+    picks (committed rows, so outside a transaction): the same rows go. SQLite
+    deletes them itself, one batch at a time."""
+    with CaptureQueriesContext(connection) as queries:
+        output = run(f"--batch-size={batch_size}", "--jobs=2")
+
+    staying = ("live", "live_refreshable", "expired_refreshable", "revoked_recent")
+    assert set(AccessToken.objects.values_list("pk", flat=True)) == {
+        t.pk for kind in staying for t, _ in mix[kind] if t
+    }
+    assert set(RefreshToken.objects.values_list("pk", flat=True)) == {
+        r.pk for kind in staying for _, r in mix[kind] if r
+    }
+    assert "access tokens: 8 deleted" in output.splitlines()
+    deleted_here = [
+        q for q in queries.captured_queries if q["sql"].startswith("DELETE")
+    ]
+    assert bool(deleted_here) == (connection.vendor != "postgresql")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_batch_fails_the_command(web_app, user, monkeypatch):
+    """A batch that fails on a worker's connection is raised, not lost in a thread,
+    and no batch is started after it."""
+    from django.db import DatabaseError
+
+    from oauth_server import cleanup
+
+    for _ in range(6):
+        access_token(web_app, user, expires=ago(DAY))
+    real, calls = cleanup.batch_delete, []
+
+    def failing(**kwargs) -> int:
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise DatabaseError("connection lost")
+        return real(**kwargs)
+
+    monkeypatch.setattr(cleanup, "batch_delete", failing)
+    with pytest.raises(DatabaseError, match="connection lost"):
+        run("--batch-size=1", "--jobs=2")
+
+    assert len(calls) < 6
+    # Each batch that went through deleted its one token; the failed one none.
+    assert AccessToken.objects.count() == 6 - (len(calls) - 1)

@@ -27,10 +27,24 @@ class Command(BaseCommand):
             default=oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL,
             help="Seconds to wait between batches (default: %(default)s).",
         )
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=2,
+            help=(
+                "Batches deleted side by side, each on a database connection of "
+                "its own; PostgreSQL only, SQLite deletes one at a time "
+                "(default: %(default)s)."
+            ),
+        )
 
-    def handle(self, *args: object, batch_size: int, pause: float, **options) -> None:
+    def handle(
+        self, *args: object, batch_size: int, pause: float, jobs: int, **options
+    ) -> None:
         if batch_size < 1:
             raise CommandError("--batch-size must be 1 or more.")
+        if jobs < 1:
+            raise CommandError("--jobs must be 1 or more.")
         if pause < 0:
             raise CommandError("--pause must not be negative.")
         if refresh_token_expire_timedelta() is None:
@@ -40,5 +54,7 @@ class Command(BaseCommand):
                     "expire, so expired access and ID tokens bound to them are kept."
                 )
             )
-        for label, count in expired_tokens_clear(batch_size=batch_size, pause=pause):
+        for label, count in expired_tokens_clear(
+            batch_size=batch_size, pause=pause, jobs=jobs
+        ):
             self.stdout.write(f"{label}: {count} deleted")
