@@ -281,13 +281,19 @@ def test_cleartokens_removes_exactly_what_dot_says(mix, batch_size):
 def test_deleted_tokens_take_their_dependents_along(web_app, user):
     """Rows that point at a deleted token are handled as `on_delete` says: a
     personal token's record goes with it; an access token minted from a deleted
-    refresh token stays, its `source_refresh_token` cleared."""
-    from oauth_server.models import PersonalAccessToken
+    refresh token stays, its `source_refresh_token` cleared. The personal tokens'
+    and delegations' references have no database constraint (migration 0013), so
+    nothing but this keeps them from pointing at nothing."""
+    from oauth_server.models import PersonalAccessToken, TokenDelegation
 
     expired = access_token(web_app, user, expires=ago(DAY))
     PersonalAccessToken.objects.create(
         user=user, name="script", access_token=expired, hint="abc"
     )
+    exchanged = access_token(web_app, user, expires=ago(DAY))
+    TokenDelegation.objects.create(access_token=exchanged, actor=web_app)
+    live = access_token(web_app, user, expires=ago(-DAY))
+    TokenDelegation.objects.create(access_token=live, actor=web_app)
     rotated = refresh_token(web_app, user, revoked=ago(31 * DAY))
     successor = access_token(web_app, user, expires=ago(-DAY))
     AccessToken.objects.filter(pk=successor.pk).update(source_refresh_token=rotated)
@@ -295,6 +301,9 @@ def test_deleted_tokens_take_their_dependents_along(web_app, user):
     run()
 
     assert not PersonalAccessToken.objects.exists()
+    assert list(TokenDelegation.objects.values_list("access_token", flat=True)) == [
+        live.pk
+    ]
     assert not exists(expired)
     assert not exists(rotated)
     successor.refresh_from_db()
@@ -376,3 +385,23 @@ def test_a_failed_batch_fails_the_command(web_app, user, monkeypatch):
     assert len(calls) < 6
     # Each batch that went through deleted its one token; the failed one none.
     assert AccessToken.objects.count() == 6 - (len(calls) - 1)
+
+
+@pytest.mark.django_db
+def test_a_revoked_token_takes_its_records_along(web_app, user):
+    """Deleting a token through the ORM (revocation) still deletes the rows whose
+    reference has no database constraint: Django's CASCADE does it."""
+    from oauth_server.models import PersonalAccessToken, TokenDelegation
+
+    personal = access_token(web_app, user, expires=ago(-DAY))
+    PersonalAccessToken.objects.create(
+        user=user, name="script", access_token=personal, hint="abc"
+    )
+    exchanged = access_token(web_app, user, expires=ago(-DAY))
+    TokenDelegation.objects.create(access_token=exchanged, actor=web_app)
+
+    personal.revoke()
+    exchanged.delete()
+
+    assert not PersonalAccessToken.objects.exists()
+    assert not TokenDelegation.objects.exists()
