@@ -411,12 +411,10 @@ API_THROTTLE_RATES = {
     "review_writes": env.str("API_RATE_REVIEW_WRITES", default="30/hour"),
 }
 
-# Seconds a catalogue list page may be served from the shared cache; any save or
-# delete of a book, author or review forgets every page at once
-# (resources/list_cache.py). Off without Redis: another process would not hear of it.
-CATALOGUE_CACHE_SECONDS = env.int(
-    "CATALOGUE_CACHE_SECONDS", default=60 if REDIS_URL else 0
-)
+# Seconds a catalogue list page may be served from the default cache; any save or
+# delete of a book, author or review forgets every page at once, in every process
+# (resources/list_cache.py; without Redis, for one query per list request).
+CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=60)
 
 # The resource servers tokens are minted for (RFC 8707 resource indicators), each
 # named by its canonical URI. The REST API's is the API root on the issuer's origin
