@@ -54,9 +54,9 @@ next request after the commit. A hit costs that one query; a miss one too (the
 token with the epoch of the same snapshot, as above), and its entry is written
 with `set`, as the epoch alone guards it. The price: any revocation, deactivation
 or permission change distrusts every entry of every process, so each cached token
-is read again once per process after it (the epoch, then the token: two queries). Issuing
-tokens moves nothing. Moving the row serializes revoking transactions on it, which
-SQLite, the usual local-mode database, does anyway.
+is read again once per process after it (the epoch, then the token: two queries).
+Issuing tokens moves nothing. Moving the row serializes revoking transactions on
+it, which SQLite, the usual local-mode database, does anyway.
 """
 
 import logging
