@@ -1,1 +1,1 @@
-"""Small rules both APIs share (DRF only): no project package is imported here."""
+"""Small rules both apps share (Django and DRF only): no project package is imported here."""

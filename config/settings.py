@@ -182,6 +182,12 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Whether every server process sees the same default cache (Redis). Without it each
+# process keeps its own ("local mode"): the bearer and catalogue caches still serve
+# from it, but learn of other processes' writes from a counter row in the database,
+# one primary-key read per request (oauth_server/token_cache.py,
+# resources/list_cache.py).
+CACHE_SHARED = bool(REDIS_URL)
 
 # User passwords keep Django's PBKDF2; client secrets use the fast hasher for
 # 256-bit generated secrets (see oauth_server/hashers.py and the README).
@@ -405,12 +411,10 @@ API_THROTTLE_RATES = {
     "review_writes": env.str("API_RATE_REVIEW_WRITES", default="30/hour"),
 }
 
-# Seconds a catalogue list page may be served from the shared cache; any save or
-# delete of a book, author or review forgets every page at once
-# (resources/list_cache.py). Off without Redis: another process would not hear of it.
-CATALOGUE_CACHE_SECONDS = env.int(
-    "CATALOGUE_CACHE_SECONDS", default=60 if REDIS_URL else 0
-)
+# Seconds a catalogue list page may be served from the default cache; any save or
+# delete of a book, author or review forgets every page at once, in every process
+# (resources/list_cache.py; without Redis, for one query per list request).
+CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=60)
 
 # The resource servers tokens are minted for (RFC 8707 resource indicators), each
 # named by its canonical URI. The REST API's is the API root on the issuer's origin
@@ -442,12 +446,9 @@ OAUTH_SERVER = {
     ),
     "user_code_lockout_seconds": env.int("USER_CODE_LOCKOUT_SECONDS", default=900),
     # Bearer-token lookups kept in the default cache (0: off); revocation and
-    # deactivation forget them at once (oauth_server/token_cache.py). Off without
-    # Redis: a local-memory cache is per process, and another process would not
-    # hear of a revocation.
-    "bearer_cache_seconds": env.int(
-        "BEARER_CACHE_SECONDS", default=300 if REDIS_URL else 0
-    ),
+    # deactivation forget them at once in every process (oauth_server/token_cache.py;
+    # without Redis, for one query per lookup).
+    "bearer_cache_seconds": env.int("BEARER_CACHE_SECONDS", default=300),
     "audit_retention_days": env.int("AUDIT_RETENTION_DAYS", default=365),
     # PostgreSQL: client-credentials tokens commit without waiting for the WAL flush
     # (oauth_server/conf.py says what a database crash may then lose).

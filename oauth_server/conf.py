@@ -28,14 +28,15 @@ class ServerSettings:
     user_code_failures_per_user: int = 5
     user_code_failures_per_address: int = 50
     user_code_lockout_seconds: int = 900
-    # How long a bearer-token lookup may be answered from the shared cache (0: never).
+    # How long a bearer-token lookup may be answered from the cache (0: never).
     # Revocation, deactivation and permission changes forget entries at once; writes
     # that bypass model signals (QuerySet.update, raw SQL) are seen within this time.
     bearer_cache_seconds: int = 300
-    # How long a process may trust the bearer-cache epoch kept in the cache before
-    # asking the database again (one query per period for all processes). After a
-    # revocation the cache could not hear of, other processes refuse the token
-    # within this time; the revoking process at once (oauth_server/token_cache.py).
+    # How long a process may trust the bearer-cache epoch kept in a shared cache
+    # before asking the database again (one query per period for all processes).
+    # After a revocation the cache could not hear of, other processes refuse the
+    # token within this time; the revoking process at once. Unused without a shared
+    # cache: every lookup then reads the epoch (oauth_server/token_cache.py).
     bearer_cache_epoch_seconds: int = 1
     # Client-credentials tokens commit without waiting for PostgreSQL to flush its
     # write-ahead log (`SET LOCAL synchronous_commit TO OFF`, that transaction

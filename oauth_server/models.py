@@ -358,12 +358,13 @@ class Consent(models.Model):
 
 
 class BearerCacheEpoch(models.Model):
-    """How many times a write that forgets cached bearer lookups was lost; one row.
+    """A counter that distrusts every cached bearer lookup when it moves; one row.
 
-    Every entry of the shared bearer cache carries the epoch it was read under;
-    entries older than this row are not trusted (oauth_server/token_cache.py). The
-    row moves only when the cache could not be told about a revocation, so it is
-    written in the revoking transaction and read about once a second.
+    Every entry of the bearer cache carries the epoch it was read under; entries
+    older than this row are not trusted (oauth_server/token_cache.py). With a shared
+    cache the row moves only when the cache could not be told about a revocation,
+    so it is written in the revoking transaction and read about once a second.
+    Without one (local mode) every revocation moves it and every lookup reads it.
     """
 
     value = models.PositiveBigIntegerField(default=0)

@@ -1,10 +1,10 @@
-"""Bearer-token lookups kept in the shared cache, forgotten the moment they go stale.
+"""Bearer-token lookups kept in the cache, forgotten the moment they go stale.
 
 The resource API and userinfo look a bearer token up by its checksum on every
 request. The token, its application and its user (with the user's permissions
 already read) are kept in Django's default cache, Redis in production, so a warm
 request asks the database nothing; `token_is_live` still judges every use, so
-expiry needs no invalidation.
+expiry needs no invalidation. Without Redis see "Local mode" below.
 
 Whatever can make a cached token wrong, revocation (the token row deleted or
 changed), an application or user saved (deactivated), a user's groups or
@@ -42,18 +42,34 @@ stale entry, and needs someone to notice the return; a per-user, per-application
 and per-token generation in the key needs a database read per request to learn
 the generations. A process-local copy of the epoch would cost a query per second
 per process instead of one for the cluster.
+
+Local mode (`CACHE_SHARED` off: no Redis, each process has its own local-memory
+cache, as each gunicorn worker does): a tombstone written in one process never
+reaches the others, so none is written. Every invalidation above moves the epoch
+row instead, in the revoking transaction, and every lookup reads the row (one
+primary-key query through the cursor, no lease: a lease in a process's own cache
+would tell the other processes nothing). An entry is trusted only if it was read
+at the epoch the row holds now, so every process refuses a revoked token on its
+next request after the commit. A hit costs that one query; a miss one too (the
+token with the epoch of the same snapshot, as above), and its entry is written
+with `set`, as the epoch alone guards it. The price: any revocation, deactivation
+or permission change distrusts every entry of every process, so each cached token
+is read again once per process after it (the epoch, then the token: two queries).
+Issuing tokens moves nothing. Moving the row serializes revoking transactions on
+it, which SQLite, the usual local-mode database, does anyway.
 """
 
 import hashlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Subquery, Value
+from django.db.models import Subquery, Value
 from django.db.models.functions import Coalesce
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
@@ -63,6 +79,7 @@ from oauth2_provider.models import (
     get_application_model,
 )
 
+from common.counters import counter_advance, counter_read
 from oauth_server.conf import server_settings
 from oauth_server.models import BearerCacheEpoch
 
@@ -113,8 +130,7 @@ def _load(checksum: str, *, epoch: bool = False) -> AbstractAccessToken | None:
 
 
 def _epoch_read() -> int:
-    epochs = BearerCacheEpoch.objects.filter(pk=EPOCH_ROW)
-    return epochs.values_list("value", flat=True).first() or 0
+    return counter_read(BearerCacheEpoch, EPOCH_ROW)
 
 
 def _lease_store(epoch: int, leased: int | None) -> None:
@@ -130,6 +146,8 @@ def access_token_get(*, checksum: str) -> AbstractAccessToken | None:
     seconds = server_settings().bearer_cache_seconds
     if seconds <= 0:
         return _load(checksum)
+    if not settings.CACHE_SHARED:
+        return _local_get(checksum, seconds)
     key = KEY % checksum
     found = cache.get_many([key, EPOCH_KEY])
     cached, leased = found.get(key), found.get(EPOCH_KEY)
@@ -152,12 +170,41 @@ def access_token_get(*, checksum: str) -> AbstractAccessToken | None:
     # alone writes entries, so it stays until it expires.
     if cached is not None:
         return token
+    _store(key, epoch, token, seconds, write=cache.add)
+    return token
+
+
+def _local_get(checksum: str, seconds: int) -> AbstractAccessToken | None:
+    """Local mode: an entry is trusted only at the epoch the database has now."""
+    key = KEY % checksum
+    cached = cache.get(key)
+    # Equal, not at least: a row restored lower distrusts what was cached above it.
+    if isinstance(cached, tuple) and cached[0] == _epoch_read():
+        return cached[1]
+    token = _load(checksum, epoch=True)
+    if token is None:
+        return None
+    epoch = token.__dict__.pop("cache_epoch")
+    # `set`, not `add`: the epoch read with the row, not a tombstone, guards the
+    # entry, so a stale one is replaced rather than read past until it expires.
+    _store(key, epoch, token, seconds, write=cache.set)
+    return token
+
+
+def _store(
+    key: str,
+    epoch: int,
+    token: AbstractAccessToken,
+    seconds: int,
+    *,
+    write: Callable[..., object],
+) -> None:
+    """Cache an unexpired token with its user's permissions, for at most `seconds`."""
     lifetime = int((token.expires - timezone.now()).total_seconds())
     if lifetime > 0:
         if token.user is not None:
             token.user.get_all_permissions()  # read once, kept with the user
-        cache.add(key, (epoch, token), timeout=min(seconds, lifetime))
-    return token
+        write(key, (epoch, token), timeout=min(seconds, lifetime))
 
 
 def application_get(*, client_id: str):
@@ -211,6 +258,11 @@ def access_tokens_forget(checksums: Iterable[str]) -> None:
     tombstones = {KEY % checksum: TOMBSTONE for checksum in checksums if checksum}
     if not tombstones:
         return
+    if not settings.CACHE_SHARED:
+        # Local mode: other processes' caches cannot be reached; with this
+        # transaction every process's next lookup reads the new epoch.
+        counter_advance(BearerCacheEpoch, EPOCH_ROW)
+        return
     _tombstone(tombstones, seconds)
     transaction.on_commit(lambda: _tombstone(tombstones, seconds))
 
@@ -224,11 +276,8 @@ def _tombstone(tombstones: dict[str, str], seconds: int) -> None:
 
 def _epoch_advance() -> None:
     """Distrust every cached entry: a tombstone did not reach the cache."""
-    epochs = BearerCacheEpoch.objects.filter(pk=EPOCH_ROW)
-    if not epochs.update(value=F("value") + 1):
-        BearerCacheEpoch.objects.get_or_create(pk=EPOCH_ROW)
-        epochs.update(value=F("value") + 1)
-    epoch = epochs.values_list("value", flat=True).get()
+    counter_advance(BearerCacheEpoch, EPOCH_ROW)
+    epoch = _epoch_read()
     logger.warning("token cache missed a revocation; cache epoch now %s", epoch)
     transaction.on_commit(lambda: _epoch_committed(epoch))
 

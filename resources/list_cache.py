@@ -1,17 +1,26 @@
-"""Catalogue list pages kept in the shared cache until the catalogue changes.
+"""Catalogue list pages kept in the default cache until the catalogue changes.
 
 A list page is the same for every reader allowed to see it (nothing in it depends
 on who asks), so once authentication, scopes, permissions and throttles have let a
 request through, its page can come from the cache: the serialized data, keyed by
 the view, the API version, the query string, the media type and the origin (the
 pagination links are absolute). Every key also holds the catalogue's current
-generation, a random value replaced whenever a book, author or review is saved or
-deleted (at once and again when the transaction commits, so a reader racing the
-write cannot keep the old page under the new generation). Writes that bypass model
-signals (QuerySet.update, raw SQL) are seen within `CATALOGUE_CACHE_SECONDS`.
+generation, which changes whenever a book, author or review is saved or deleted.
+Writes that bypass model signals (QuerySet.update, raw SQL) are seen within
+`CATALOGUE_CACHE_SECONDS`.
 
-Off (0) without Redis: a per-process memory cache would not hear of another
-process's writes.
+With a shared cache (Redis, `CACHE_SHARED`) the generation is a random value kept
+in the cache itself, replaced at once and again when the writing transaction
+commits (so a reader racing the write cannot keep the old page under the new
+generation): a page hit asks the database nothing.
+
+Without one ("local mode": each process has its own memory cache, which another
+process's write cannot reach) the generation is a counter row in the database
+(`CatalogueGeneration`), moved by an UPDATE in the writing transaction and read by
+every list request: one primary-key query per page hit. A reader reads the
+generation before the page's rows, so rows older than the write are never kept
+under the generation that follows it, and every process builds the page again on
+its first request after the commit.
 """
 
 import hashlib
@@ -24,9 +33,11 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from rest_framework.request import Request
 
-from resources.models import Author, Book, Review
+from common.counters import counter_advance, counter_read
+from resources.models import Author, Book, CatalogueGeneration, Review
 
 GENERATION_KEY = "catalogue:generation"
+GENERATION_ROW = 1
 
 
 def seconds() -> int:
@@ -35,6 +46,8 @@ def seconds() -> int:
 
 def generation() -> str:
     """The catalogue's current generation, made on first use."""
+    if not settings.CACHE_SHARED:
+        return str(counter_read(CatalogueGeneration, GENERATION_ROW))
     current = cache.get(GENERATION_KEY)
     if current is None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
@@ -68,6 +81,9 @@ def page_key(view_name: str, request: Request) -> str:
 @receiver(post_delete, sender=Review, dispatch_uid="catalogue_changed_review_deleted")
 def _catalogue_changed(**kwargs: object) -> None:
     if not seconds():
+        return
+    if not settings.CACHE_SHARED:
+        counter_advance(CatalogueGeneration, GENERATION_ROW)
         return
     generation_replace()
     transaction.on_commit(generation_replace)

@@ -132,3 +132,17 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}/5 for {self.book} by {self.user}"
+
+
+class CatalogueGeneration(models.Model):
+    """How many times the catalogue changed; one row, the version of cached pages.
+
+    Without a shared cache each process keeps its own list pages under this value,
+    read on every list request; every book, author or review write moves it in
+    its own transaction (resources/list_cache.py).
+    """
+
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"catalogue generation {self.value}"

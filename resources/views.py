@@ -79,7 +79,7 @@ class CatalogueViewMixin(ConditionalRetrieveMixin):
             return super().dispatch(request, *args, **kwargs)
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        """A list page from the shared cache, once the request has been let in.
+        """A list page from the cache, once the request has been let in.
 
         `initial()` has authenticated, checked scopes and permissions and
         throttled by now; the page itself is the same for every reader

@@ -4,12 +4,13 @@ import base64
 import hashlib
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 from oauth2_provider.settings import oauth2_settings
 from rest_framework.test import APIClient
 
@@ -33,6 +34,35 @@ def _fast_and_clean(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def process(settings) -> Iterator[Callable[[str], AbstractContextManager[None]]]:
+    """`with process("a"):` serves what runs inside as server process "a", no Redis.
+
+    Local mode (`CACHE_SHARED` off): each named process has a local-memory cache of
+    its own, as each gunicorn worker has, and shares only the database with the
+    others.
+    """
+    settings.CACHE_SHARED = False
+    started: set[str] = set()
+
+    @contextmanager
+    def run(name: str) -> Iterator[None]:
+        own = {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"process-{name}",
+        }
+        with override_settings(CACHES={"default": own}):
+            if name not in started:
+                started.add(name)
+                cache.clear()  # a new process: nothing from an earlier test
+            yield
+
+    yield run
+    for name in started:
+        with run(name):
+            cache.clear()
 
 
 @pytest.fixture

@@ -1,23 +1,23 @@
-"""Bearer lookups answered from the shared cache are never staler than the database.
+"""Bearer lookups answered from a shared cache are never staler than the database.
 
 With the cache warm (the token checked at least once), each way a token stops being
 valid is followed by a refused request on the very next call: revocation through the
 endpoint or the admin, deactivation of the user or the application, a lost group.
+Local mode (no Redis, a cache per process) is in test_bearer_cache_local.py.
 """
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.urls import reverse
-from oauth2_provider.models import get_access_token_model
 
-from oauth_server import services
 from oauth_server.models import BearerCacheEpoch
 from oauth_server.token_cache import EPOCH_KEY, KEY
 from oauth_server.tokens import checksum
 from resources import groups
 from tests.factories import BookFactory
-from tests.oauth_server.flows import form_post, sign_in
+from tests.oauth_server.flows import sign_in
+from tests.security.revocations import REASONS, revoke_at_endpoint
 
 BOOKS = reverse("api:book-list", kwargs={"version": "v1"})
 USERINFO = reverse("oauth2_provider:user-info")
@@ -25,13 +25,15 @@ USERINFO = reverse("oauth2_provider:user-info")
 
 @pytest.fixture(autouse=True)
 def bearer_cache_on(settings):
-    """The cache as production runs it (REDIS_URL set); locmem is one process here.
+    """The cache as production runs it with REDIS_URL (`CACHE_SHARED`); locmem
+    stands in for Redis on SQLite, one process here.
 
     The epoch lease is long here so a slow run never sees it lapse between two
     requests; test_bearer_cache_outage.py covers the lease and lost invalidations.
     The catalogue's list cache stays off so every request builds its page: the
     counts below are the bearer check's plus that page's.
     """
+    settings.CACHE_SHARED = True
     settings.CATALOGUE_CACHE_SECONDS = 0
     settings.OAUTH_SERVER = {
         **settings.OAUTH_SERVER,
@@ -52,66 +54,6 @@ def warm(api_client_for, tokens):
     assert api.get(BOOKS).status_code == 200
     assert cache.get(KEY % checksum(tokens["access_token"])) is not None
     return api
-
-
-def revoke_at_endpoint(client, tokens, reader, web_app, admin_client):
-    response = form_post(
-        client,
-        reverse("oauth2_provider:revoke-token"),
-        {"token": tokens["access_token"]},
-        auth=(web_app.client_id, web_app.cleartext_secret),
-    )
-    assert response.status_code == 200
-
-
-def revoke_refresh_token_at_endpoint(client, tokens, reader, web_app, admin_client):
-    response = form_post(
-        client,
-        reverse("oauth2_provider:revoke-token"),
-        {"token": tokens["refresh_token"], "token_type_hint": "refresh_token"},
-        auth=(web_app.client_id, web_app.cleartext_secret),
-    )
-    assert response.status_code == 200
-
-
-def revoke_with_admin_action(client, tokens, reader, web_app, admin_client):
-    token = get_access_token_model().objects.get(
-        token_checksum=checksum(tokens["access_token"])
-    )
-    url = reverse("admin:oauth2_provider_accesstoken_changelist")
-    data = {"action": "revoke_tokens", "_selected_action": [token.pk]}
-    assert admin_client.post(url, data).status_code == 302
-
-
-def deactivate_app_with_admin_action(client, tokens, reader, web_app, admin_client):
-    url = reverse("admin:oauth_server_application_changelist")
-    data = {"action": "deactivate", "_selected_action": [web_app.pk]}
-    assert admin_client.post(url, data).status_code == 302
-
-
-def deactivate_app_flag_only(client, tokens, reader, web_app, admin_client):
-    web_app.is_active = False  # the change form: the flag, no revocation
-    web_app.save()
-
-
-def deactivate_app_with_service(client, tokens, reader, web_app, admin_client):
-    services.application_deactivate(client_id=web_app.client_id)
-
-
-def deactivate_user(client, tokens, reader, web_app, admin_client):
-    reader.is_active = False
-    reader.save()
-
-
-REASONS = [
-    revoke_at_endpoint,
-    revoke_refresh_token_at_endpoint,
-    revoke_with_admin_action,
-    deactivate_app_with_admin_action,
-    deactivate_app_flag_only,
-    deactivate_app_with_service,
-    deactivate_user,
-]
 
 
 @pytest.mark.parametrize("kill", REASONS, ids=lambda f: f.__name__)
@@ -164,7 +106,7 @@ def test_a_cache_miss_costs_one_query_for_the_token(
 def test_off_means_the_database_every_time(
     settings, api_client_for, tokens, django_assert_num_queries
 ):
-    """bearer_cache_seconds = 0 (the default without Redis) keeps nothing."""
+    """bearer_cache_seconds = 0 keeps nothing."""
     settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "bearer_cache_seconds": 0}
     api = api_client_for(tokens["access_token"])
     api.get(BOOKS)

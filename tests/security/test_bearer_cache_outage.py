@@ -51,6 +51,7 @@ def link(private_redis, settings):
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         }
     }
+    settings.CACHE_SHARED = True
     settings.OAUTH_SERVER = {
         **settings.OAUTH_SERVER,
         "bearer_cache_seconds": 300,
