@@ -221,6 +221,17 @@ def application_get(*, client_id: str):
     if seconds <= 0:
         return None
     key = CLIENT_KEY % checksum_of(client_id)
+    if not settings.CACHE_SHARED:
+        # Local mode, as `_local_get`: trusted only at the database's epoch, which
+        # every application save or delete moves (`_application_forget`).
+        cached = cache.get(key)
+        if isinstance(cached, tuple) and cached[0] == _epoch_read():
+            return cached[1]
+        application = _application_load(client_id)
+        if application is not None:
+            epoch = application.__dict__.pop("cache_epoch")
+            cache.set(key, (epoch, application), timeout=seconds)
+        return application
     found = cache.get_many([key, EPOCH_KEY])
     cached, leased = found.get(key), found.get(EPOCH_KEY)
     trusted = leased is not None and leased >= _known_epoch.value
@@ -232,10 +243,7 @@ def application_get(*, client_id: str):
             trusted = True
         if cached[0] >= epoch:
             return cached[1]
-    applications = get_application_model().objects.annotate(cache_epoch=_epoch_column())
-    application = next(
-        iter(applications.filter(client_id=client_id).order_by()[:1]), None
-    )
+    application = _application_load(client_id)
     if application is None:
         return None
     epoch = application.__dict__.pop("cache_epoch")
@@ -244,6 +252,12 @@ def application_get(*, client_id: str):
     if cached is None:  # never over a tombstone or an entry of an older epoch
         cache.add(key, (epoch, application), timeout=seconds)
     return application
+
+
+def _application_load(client_id: str):
+    """The application row with the epoch of the same snapshot (`cache_epoch`)."""
+    applications = get_application_model().objects.annotate(cache_epoch=_epoch_column())
+    return next(iter(applications.filter(client_id=client_id).order_by()[:1]), None)
 
 
 def checksum_of(value: str) -> str:
@@ -342,6 +356,9 @@ def _application_forget(client_id: str) -> None:
     """Tombstone the application's own entry, now and when the write commits."""
     seconds = server_settings().bearer_cache_seconds
     if seconds <= 0 or not client_id:
+        return
+    if not settings.CACHE_SHARED:
+        counter_advance(BearerCacheEpoch, EPOCH_ROW)  # as access_tokens_forget
         return
     tombstones = {CLIENT_KEY % checksum_of(client_id): TOMBSTONE}
     _tombstone(tombstones, seconds)

@@ -25,7 +25,9 @@ REVOKE = reverse("oauth2_provider:revoke-token")
 
 @pytest.fixture(autouse=True)
 def bearer_cache_on(settings):
-    """The cache as production runs it (REDIS_URL set); locmem is one process here."""
+    """The cache as production runs it with REDIS_URL (`CACHE_SHARED`); locmem is
+    one process here. Local mode (no Redis) is tested at the end of the file."""
+    settings.CACHE_SHARED = True
     settings.OAUTH_SERVER = {
         **settings.OAUTH_SERVER,
         "bearer_cache_seconds": 300,
@@ -231,3 +233,43 @@ def test_a_refresh_token_is_still_introspected(client, introspector, tokens):
 
     assert response.json()["active"] is True
     assert response.json()["token_type"] == "refresh_token"
+
+
+# --- Local mode: no Redis, one local-memory cache per process --------------------
+
+
+@pytest.mark.parametrize("stop", REASONS, ids=lambda f: f.__name__)
+def test_credentials_stopped_in_another_process_are_refused_on_the_next_request(
+    process, client, admin_client, introspector, stop
+):
+    """Process "a" cached the application; "b" changes it; "a" refuses at once.
+    An introspecting client holds no tokens whose revocation would hide a missing
+    invalidation of the application's own entry."""
+    client_id, secret = introspector.client_id, introspector.cleartext_secret
+    with process("a"):
+        assert introspect(client, introspector, "no-such-token").status_code == 200
+        assert isinstance(cache.get(client_key(introspector)), tuple)
+    with process("b"):
+        stop(introspector, admin_client)
+
+    with process("a"):
+        response = form_post(
+            client, INTROSPECT, {"token": "no-such-token"}, auth=(client_id, secret)
+        )
+
+    assert response.status_code == 401
+
+
+def test_a_local_hit_reads_only_the_epoch(
+    process, client, machine_app, django_assert_max_num_queries
+):
+    """The application from the process's memory: one read of the epoch row."""
+    with process("a"):
+        assert client_credentials(client, machine_app).status_code == 200
+        with django_assert_max_num_queries(4) as captured:
+            assert client_credentials(client, machine_app).status_code == 200
+    reads = [
+        q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")
+    ]
+    assert len(reads) == 1
+    assert "bearercacheepoch" in reads[0]
