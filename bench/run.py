@@ -14,7 +14,8 @@ table to BENCH_SCALE_TOKENS (bench/scale.py), each ratio compared with the
 of its batch queries and a check that it removed exactly what it must.
 
 Environment (the benchmark's own, not the server's settings):
-  BENCH_SECONDS (5), BENCH_WORKERS (2), BENCH_BACKENDS ("sqlite,postgres"),
+  BENCH_SECONDS (5), BENCH_FLOOR_BESIDE_SECONDS (2: the floor driven just before
+  each scenario, its ratio's denominator; 0: the table's floor row), BENCH_WORKERS (2), BENCH_BACKENDS ("sqlite,postgres"),
   BENCH_SCENARIOS (all: floor,token,list,list_open,introspect,userinfo,refresh,
   code_flow,scale; "floor" must stay in for the ratios; "scale" alone runs only
   the scale run and keeps the other figures of bench/results.json),
@@ -40,6 +41,7 @@ from bench import load
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+FLOOR_BESIDE_SECONDS = float(os.environ.get("BENCH_FLOOR_BESIDE_SECONDS", "2"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgres").split(",")
 DATABASE_URL = os.environ.get(
@@ -183,7 +185,7 @@ def run_backend(backend: str) -> dict:
                 mine[i * size : (i + 1) * size] for i in range(clients)
             ]
             for name in scenarios:
-                row = load.run(HOST, PORT, name, creds, clients, SECONDS)
+                row = measure(name, creds, clients)
                 rows.append({"backend": backend, **row})
                 print(
                     f"  {backend:8} {name:10} c={clients:<2} {row['rps']:8.1f} req/s "
@@ -199,22 +201,40 @@ def run_backend(backend: str) -> dict:
 
 
 def add_ratios(rows: list[dict]) -> None:
-    """`ratio_to_floor`: req/s over the floor's at the same clients (and size)."""
+    """`ratio_to_floor`: req/s over the floor's at the same clients (and size).
+
+    A row measured with a floor beside it (`floor_beside_rps`, the floor driven for
+    FLOOR_BESIDE_SECONDS just before the scenario) is divided by that floor: the
+    VM's speed drifts by a third within minutes (the floor at one client measured
+    506 and 793 req/s ten minutes apart in one run), which a floor measured once
+    per table turned into ratio changes of the same size.
+    """
     floors = {
         (r["clients"], r.get("stored_tokens")): r["rps"]
         for r in rows
         if r["scenario"] == "floor"
     }
     for row in rows:
-        floor = floors.get((row["clients"], row.get("stored_tokens")))
+        floor = row.get("floor_beside_rps") or floors.get(
+            (row["clients"], row.get("stored_tokens"))
+        )
         row["ratio_to_floor"] = row["rps"] / floor if floor else None
+
+
+def measure(name: str, creds: dict, clients: int) -> dict:
+    """One scenario for SECONDS, after the floor for FLOOR_BESIDE_SECONDS."""
+    if name == "floor" or FLOOR_BESIDE_SECONDS <= 0:
+        return load.run(HOST, PORT, name, creds, clients, SECONDS)
+    beside = load.run(HOST, PORT, "floor", creds, clients, FLOOR_BESIDE_SECONDS)
+    row = load.run(HOST, PORT, name, creds, clients, SECONDS)
+    return {**row, "floor_beside_rps": beside["rps"]}
 
 
 def scale_load(creds: dict, stored: int) -> list[dict]:
     rows = []
     for clients in CLIENTS:
         for name in SCALE_SCENARIOS:
-            row = load.run(HOST, PORT, name, creds, clients, SECONDS)
+            row = measure(name, creds, clients)
             rows.append({"backend": "postgres", "stored_tokens": stored, **row})
             print(
                 f"  scale {stored:>8} {name:6} c={clients:<2} {row['rps']:8.1f} req/s "
@@ -364,6 +384,7 @@ def main() -> None:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "seconds_per_scenario": SECONDS,
+        "floor_beside_seconds": FLOOR_BESIDE_SECONDS,
         "gunicorn_workers": WORKERS,
     }
     written = {"machine": machine, "results": results, "scale": scale}

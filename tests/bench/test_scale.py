@@ -47,6 +47,25 @@ def test_ratios_are_compared_with_the_same_clients_at_1000_tokens():
     assert versus["token", 1, 1000]["ratio_vs_base"] is None
 
 
+def test_a_floor_measured_beside_a_scenario_is_its_denominator():
+    """The floor driven just before a scenario divides it, not the table's floor
+    row measured minutes earlier, when the machine may have been faster."""
+    rows = [
+        row("floor", 1, 1000, 800.0),
+        {**row("token", 1, 1000, 150.0), "floor_beside_rps": 500.0},
+        row("list", 1, 1000, 200.0),  # no floor beside it: the table's
+    ]
+
+    run.add_ratios(rows)
+
+    ratios = {r["scenario"]: r["ratio_to_floor"] for r in rows}
+    assert ratios == {
+        "floor": pytest.approx(1.0),
+        "token": pytest.approx(0.3),
+        "list": pytest.approx(0.25),
+    }
+
+
 def test_the_table_says_whether_cleartokens_removed_what_it_must():
     rows = [row("floor", 1, 1000, 500.0), row("floor", 1, 2000, 400.0)]
     run.add_ratios(rows)
