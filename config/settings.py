@@ -181,7 +181,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            # Bearer entries (about 2 KB each), applications and list pages of one
+            # process: Django's default of 300 entries would evict live tokens early.
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 # Whether every server process sees the same default cache (Redis). Without it each
 # process keeps its own ("local mode"): the bearer and catalogue caches still serve
 # from it, but learn of other processes' writes from a counter row in the database,

@@ -63,6 +63,30 @@ def test_production_api_resource_is_on_the_issuer(production_env):
     assert result.stdout.splitlines()[-1] == f"{production_env['OAUTH_ISSUER']}/api/"
 
 
+@pytest.mark.parametrize(
+    ("redis_url", "expected"),
+    [
+        ("", "LocMemCache False 5000"),
+        ("redis://127.0.0.1:6379/0", "TolerantRedisCache True -"),
+    ],
+    ids=["no-redis", "redis"],
+)
+def test_the_cache_is_shared_only_with_redis(production_env, redis_url, expected):
+    """Without REDIS_URL each process has its own cache, large enough for its
+    bearer entries, applications and list pages (local mode)."""
+    script = (
+        "from django.conf import settings; c = settings.CACHES['default']; "
+        "print(c['BACKEND'].rsplit('.', 1)[-1], settings.CACHE_SHARED, "
+        "c.get('OPTIONS', {}).get('MAX_ENTRIES', '-'))"
+    )
+    result = run_manage(
+        ["shell", "-c", script], {**production_env, "REDIS_URL": redis_url}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == expected
+
+
 # What tests/plugin_env.py may have set in this process, for either profile.
 PROFILE_VARIABLES = (
     "DEBUG",
