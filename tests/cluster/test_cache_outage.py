@@ -76,7 +76,10 @@ def refused(response) -> bool:
 
 
 def bearer_entries(private_redis) -> list[bytes]:
-    return [k for k in private_redis.client().keys("*bearer:*") if b"epoch" not in k]
+    """Cached tokens: not the epoch lease, not the applications of client
+    authentication (`bearer:client:`)."""
+    keys = private_redis.client().keys("*bearer:*")
+    return [k for k in keys if b"epoch" not in k and b"bearer:client:" not in k]
 
 
 def test_token_revoked_during_an_outage_is_refused_by_every_process_after(
