@@ -146,9 +146,33 @@ def access_token_get(*, checksum: str) -> AbstractAccessToken | None:
     seconds = server_settings().bearer_cache_seconds
     if seconds <= 0:
         return _load(checksum)
+    return _cached(
+        KEY % checksum,
+        load=lambda: _load(checksum, epoch=True),
+        store=_store,
+        seconds=seconds,
+    )
+
+
+def _cached(key: str, *, load: Callable, store: Callable, seconds: int):
+    """The row cached under `key` if it may be trusted, else `load()`ed and cached.
+
+    `load()` reads the row with the epoch of the same snapshot (`cache_epoch`);
+    `store(key, epoch, row, seconds, write=...)` writes its entry. Local mode: an
+    entry is trusted only at the epoch the database has now, and is replaced with
+    `set` (the epoch read with the row, not a tombstone, guards it). Shared mode:
+    trusted at the leased epoch, and written with `add` only where there was no
+    entry, so a tombstone or an entry of an older epoch stays until it expires.
+    """
     if not settings.CACHE_SHARED:
-        return _local_get(checksum, seconds)
-    key = KEY % checksum
+        cached = cache.get(key)
+        # Equal, not at least: a row restored lower distrusts what was cached above it.
+        if isinstance(cached, tuple) and cached[0] == _epoch_read():
+            return cached[1]
+        row = load()
+        if row is not None:
+            store(key, row.__dict__.pop("cache_epoch"), row, seconds, write=cache.set)
+        return row
     found = cache.get_many([key, EPOCH_KEY])
     cached, leased = found.get(key), found.get(EPOCH_KEY)
     trusted = leased is not None and leased >= _known_epoch.value
@@ -160,35 +184,15 @@ def access_token_get(*, checksum: str) -> AbstractAccessToken | None:
             trusted = True
         if cached[0] >= epoch:
             return cached[1]
-    token = _load(checksum, epoch=True)
-    if token is None:
+    row = load()
+    if row is None:
         return None
-    epoch = token.__dict__.pop("cache_epoch")
+    epoch = row.__dict__.pop("cache_epoch")
     if not trusted:
         _lease_store(_known_epoch.raise_to(epoch), leased)
-    # Unknown, forgotten a moment ago, or cached before a lost tombstone: `add`
-    # alone writes entries, so it stays until it expires.
-    if cached is not None:
-        return token
-    _store(key, epoch, token, seconds, write=cache.add)
-    return token
-
-
-def _local_get(checksum: str, seconds: int) -> AbstractAccessToken | None:
-    """Local mode: an entry is trusted only at the epoch the database has now."""
-    key = KEY % checksum
-    cached = cache.get(key)
-    # Equal, not at least: a row restored lower distrusts what was cached above it.
-    if isinstance(cached, tuple) and cached[0] == _epoch_read():
-        return cached[1]
-    token = _load(checksum, epoch=True)
-    if token is None:
-        return None
-    epoch = token.__dict__.pop("cache_epoch")
-    # `set`, not `add`: the epoch read with the row, not a tombstone, guards the
-    # entry, so a stale one is replaced rather than read past until it expires.
-    _store(key, epoch, token, seconds, write=cache.set)
-    return token
+    if cached is None:  # unknown: not forgotten a moment ago, not of an older epoch
+        store(key, epoch, row, seconds, write=cache.add)
+    return row
 
 
 def _store(
@@ -213,45 +217,23 @@ def application_get(*, client_id: str):
     Client authentication at the token, introspection and revocation endpoints
     reads the application on every request; its row changes only when it is
     saved (edited, secret rotated, deactivated) or deleted, and then its entry is
-    tombstoned like a revoked token's, under the same epoch. None when the cache
-    is off or no such application exists: the caller asks the database (DOT's
-    own lookup, which also answers unknown and metadata-document client ids).
+    forgotten like a revoked token's, under the same epoch (`_application_forget`).
+    None when the cache is off or no such application exists: the caller asks the
+    database (DOT's own lookup, which also answers metadata-document client ids).
     """
     seconds = server_settings().bearer_cache_seconds
     if seconds <= 0:
         return None
-    key = CLIENT_KEY % checksum_of(client_id)
-    if not settings.CACHE_SHARED:
-        # Local mode, as `_local_get`: trusted only at the database's epoch, which
-        # every application save or delete moves (`_application_forget`).
-        cached = cache.get(key)
-        if isinstance(cached, tuple) and cached[0] == _epoch_read():
-            return cached[1]
-        application = _application_load(client_id)
-        if application is not None:
-            epoch = application.__dict__.pop("cache_epoch")
-            cache.set(key, (epoch, application), timeout=seconds)
-        return application
-    found = cache.get_many([key, EPOCH_KEY])
-    cached, leased = found.get(key), found.get(EPOCH_KEY)
-    trusted = leased is not None and leased >= _known_epoch.value
-    if isinstance(cached, tuple):
-        epoch = leased
-        if not trusted:
-            epoch = _known_epoch.raise_to(_epoch_read())
-            _lease_store(epoch, leased)
-            trusted = True
-        if cached[0] >= epoch:
-            return cached[1]
-    application = _application_load(client_id)
-    if application is None:
-        return None
-    epoch = application.__dict__.pop("cache_epoch")
-    if not trusted:
-        _lease_store(_known_epoch.raise_to(epoch), leased)
-    if cached is None:  # never over a tombstone or an entry of an older epoch
-        cache.add(key, (epoch, application), timeout=seconds)
-    return application
+    return _cached(
+        CLIENT_KEY % checksum_of(client_id),
+        load=lambda: _application_load(client_id),
+        store=_application_store,
+        seconds=seconds,
+    )
+
+
+def _application_store(key: str, epoch: int, application, seconds: int, *, write):
+    write(key, (epoch, application), timeout=seconds)
 
 
 def _application_load(client_id: str):

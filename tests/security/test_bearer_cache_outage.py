@@ -12,11 +12,16 @@ import redis
 from django.core.cache import cache
 from django.urls import reverse
 
-from oauth_server import services, token_cache
+from oauth_server import token_cache
 from oauth_server.token_cache import EPOCH_KEY, KEY, TOMBSTONE
 from oauth_server.tokens import checksum
 from tests.cluster.services import CuttableLink, PrivateRedis
-from tests.oauth_server.flows import form_post, sign_in
+from tests.oauth_server.flows import sign_in
+from tests.security.revocations import (
+    deactivate_app_with_service,
+    deactivate_user,
+    revoke_at_endpoint,
+)
 
 BOOKS = reverse("api:book-list", kwargs={"version": "v1"})
 USERINFO = reverse("oauth2_provider:user-info")
@@ -79,26 +84,7 @@ def cached_entry(tokens) -> object:
     return cache.get(KEY % checksum(tokens["access_token"]))
 
 
-def revoke_at_endpoint(client, tokens, reader, web_app):
-    response = form_post(
-        client,
-        reverse("oauth2_provider:revoke-token"),
-        {"token": tokens["access_token"]},
-        auth=(web_app.client_id, web_app.cleartext_secret),
-    )
-    assert response.status_code == 200
-
-
-def deactivate_user(client, tokens, reader, web_app):
-    reader.is_active = False
-    reader.save()
-
-
-def deactivate_app(client, tokens, reader, web_app):
-    services.application_deactivate(client_id=web_app.client_id)
-
-
-REASONS = [revoke_at_endpoint, deactivate_user, deactivate_app]
+REASONS = [revoke_at_endpoint, deactivate_user, deactivate_app_with_service]
 
 
 def as_another_process(monkeypatch, settings) -> None:
@@ -127,7 +113,7 @@ def test_token_killed_during_an_outage_is_refused_when_redis_returns(
     """The process that could not forget the entry refuses the token at once."""
     link.cut()
     with django_capture_on_commit_callbacks(execute=True):  # as if it committed
-        kill(client, tokens, reader, web_app)
+        kill(client, tokens, reader, web_app, None)
     link.restore()
     assert cached_entry(tokens) not in (None, TOMBSTONE)  # the stale entry is back
 
@@ -160,7 +146,7 @@ def test_every_process_refuses_a_token_killed_during_an_outage(
     """
     link.cut()
     with django_capture_on_commit_callbacks(execute=True):
-        kill(client, tokens, reader, web_app)
+        kill(client, tokens, reader, web_app, None)
     if outage == "longer":
         time.sleep(EPOCH_SECONDS)
     link.restore()
