@@ -42,6 +42,29 @@ def record(
     request's META); `user` a user, a user's primary key, or None (anonymous);
     `username` the name typed when no user is known (a failed sign-in).
     """
+    entry = unsaved(
+        event,
+        request=request,
+        user=user,
+        username=username,
+        application=application,
+        **details,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def unsaved(
+    event: str,
+    *,
+    request: object | None = None,
+    user: AbstractBaseUser | int | None = None,
+    username: str = "",
+    application: Application | None = None,
+    **details: object,
+) -> AuditEvent:
+    """The event `record` would store, for a caller that sends its INSERT itself
+    (`common.db.ride_along`); the same arguments."""
     entry = AuditEvent(
         event=event,
         details=details,
@@ -56,7 +79,6 @@ def record(
     if application is not None:
         entry.application = application
         entry.client_id = application.client_id
-    entry.save(force_insert=True)
     return entry
 
 

@@ -397,7 +397,7 @@ def test_failed_event_undoes_the_change(client, user, web_app, monkeypatch):
     def broken(*args, **kwargs):
         raise DatabaseError("audit log unavailable")
 
-    monkeypatch.setattr(audit, "record", broken)
+    monkeypatch.setattr(audit, "unsaved", broken)
     with pytest.raises(DatabaseError):
         client.post(reverse("oauth2_provider:connected-app-remove", args=[web_app.pk]))
 
@@ -414,7 +414,7 @@ def test_failed_event_issues_no_tokens(client, user, web_app, monkeypatch):
     def broken(*args, **kwargs):
         raise DatabaseError("audit log unavailable")
 
-    monkeypatch.setattr(audit, "record", broken)
+    monkeypatch.setattr(audit, "unsaved", broken)
     with pytest.raises(DatabaseError):
         exchange_code(
             client, request, code, auth=(web_app.client_id, web_app.cleartext_secret)
@@ -432,7 +432,7 @@ def test_client_credentials_token_and_event_commit_together(
     def broken(*args, **kwargs):
         raise DatabaseError("audit log unavailable")
 
-    monkeypatch.setattr(audit, "record", broken)
+    monkeypatch.setattr(audit, "unsaved", broken)
     with pytest.raises(DatabaseError):
         token_request(
             client,

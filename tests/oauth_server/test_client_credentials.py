@@ -113,10 +113,11 @@ def test_token_issuance_stays_within_three_queries(
 ):
     """Issuing a client-credentials token inserts the token and its audit event: no
     savepoint pair, no re-read of the token just stored. The client is read from
-    the database without the cache (SQLite here), from the cache once it
-    authenticated with it (PostgreSQL + Redis here), where the transaction starts
-    with `SET LOCAL synchronous_commit` instead (test_async_commit.py). A resource
-    indicator is checked against settings, not the database."""
+    the database without Redis (SQLite here: the epoch, in local mode), from the
+    cache once it authenticated with it (PostgreSQL + Redis here), where the two
+    INSERTs and `SET LOCAL synchronous_commit` are one statement string
+    (test_async_commit.py). A resource indicator is checked against settings, not
+    the database."""
     auth = (machine_app.client_id, machine_app.cleartext_secret)
     token_request(client, {"grant_type": "client_credentials"}, auth=auth)  # warm
     with django_assert_max_num_queries(3):
