@@ -141,8 +141,16 @@ def _lease_store(epoch: int, leased: int | None) -> None:
     cache.add(EPOCH_KEY, epoch, timeout=timeout)
 
 
-def access_token_get(*, checksum: str) -> AbstractAccessToken | None:
-    """The access token with this checksum, its application and user joined."""
+def access_token_get(
+    *, checksum: str, counters: object = None
+) -> AbstractAccessToken | None:
+    """The access token with this checksum, its application and user joined.
+
+    `counters`: throttle counters (an object with `counters`, (key, timeout)
+    pairs, and `counts`) to count in the same round trip as the lookup, which
+    then sets `counts`. Only a shared cache that can (`get_many_incr`) does;
+    otherwise `counts` stays None and the throttle counts them itself.
+    """
     seconds = server_settings().bearer_cache_seconds
     if seconds <= 0:
         return _load(checksum)
@@ -151,10 +159,23 @@ def access_token_get(*, checksum: str) -> AbstractAccessToken | None:
         load=lambda: _load(checksum, epoch=True),
         store=_store,
         seconds=seconds,
+        counters=counters,
     )
 
 
-def _cached(key: str, *, load: Callable, store: Callable, seconds: int):
+def _read_with_epoch(key: str, counters: object = None) -> dict:
+    """The entry and the epoch lease, with `counters` counted in the same call."""
+    if counters is not None and hasattr(cache, "get_many_incr"):
+        found, counters.counts = cache.get_many_incr(
+            [key, EPOCH_KEY], counters.counters
+        )
+        return found
+    return cache.get_many([key, EPOCH_KEY])
+
+
+def _cached(
+    key: str, *, load: Callable, store: Callable, seconds: int, counters: object = None
+):
     """The row cached under `key` if it may be trusted, else `load()`ed and cached.
 
     `load()` reads the row with the epoch of the same snapshot (`cache_epoch`);
@@ -163,6 +184,7 @@ def _cached(key: str, *, load: Callable, store: Callable, seconds: int):
     `set` (the epoch read with the row, not a tombstone, guards it). Shared mode:
     trusted at the leased epoch, and written with `add` only where there was no
     entry, so a tombstone or an entry of an older epoch stays until it expires.
+    `counters` are counted in the shared mode's read (`access_token_get`).
     """
     if not settings.CACHE_SHARED:
         cached = cache.get(key)
@@ -173,7 +195,7 @@ def _cached(key: str, *, load: Callable, store: Callable, seconds: int):
         if row is not None:
             store(key, row.__dict__.pop("cache_epoch"), row, seconds, write=cache.set)
         return row
-    found = cache.get_many([key, EPOCH_KEY])
+    found = _read_with_epoch(key, counters)
     cached, leased = found.get(key), found.get(EPOCH_KEY)
     trusted = leased is not None and leased >= _known_epoch.value
     if isinstance(cached, tuple):

@@ -3,6 +3,7 @@ token liveness, user claims for OpenID Connect, and warnings on refused grants.
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -80,6 +81,13 @@ class OAuth2Validator(
         "email": "email",
         "email_verified": "email",
     }
+
+    @classmethod
+    @functools.cache
+    def _get_additional_claims_is_request_agnostic(cls) -> bool:
+        # DOT inspects `get_additional_claims`'s signature twice per ID token and
+        # userinfo answer; a class's signature does not change.
+        return super()._get_additional_claims_is_request_agnostic()
 
     def get_additional_claims(self, request) -> dict[str, object]:
         user = request.user
@@ -252,10 +260,16 @@ class OAuth2Validator(
     # --- Bearer tokens (resource API, userinfo) ---------------------------------------
 
     def _load_access_token(self, token: str):
-        # DOT's lookup for validate_bearer_token, answered from the shared cache.
-        return token_cache.access_token_get(checksum=checksum(token))
+        # DOT's lookup for validate_bearer_token, answered from the shared cache,
+        # with the resource server's throttle counters when it sent them along.
+        return token_cache.access_token_get(
+            checksum=checksum(token), counters=getattr(self, "_counters", None)
+        )
 
     def validate_bearer_token(self, token, scopes, request) -> bool:
+        # DOT's `_load_access_token` gets only the token: the counters the request
+        # carries (resources.authentication.BearerCheck) wait on the validator.
+        self._counters = getattr(request, "counters", None)
         valid = super().validate_bearer_token(token, scopes, request)
         if valid and not token_is_live(request.access_token):
             request.oauth2_error = {

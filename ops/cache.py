@@ -91,6 +91,29 @@ _INCR_COUNTERS = Script(
 )
 
 
+# The same counters after an MGET, in one EVALSHA: a bearer lookup and the
+# throttle counts of its request in one round trip. ARGV[1] is how many of KEYS
+# are read; the rest of KEYS are counters, with their timeouts from ARGV[2].
+_GET_AND_INCR = Script(
+    None,
+    b"""
+    local read = tonumber(ARGV[1])
+    local out = {}
+    if read > 0 then
+        out = redis.call('MGET', unpack(KEYS, 1, read))
+    end
+    for i = read + 1, #KEYS do
+        local count = redis.call('INCR', KEYS[i])
+        if count == 1 or redis.call('TTL', KEYS[i]) == -1 then
+            redis.call('EXPIRE', KEYS[i], ARGV[i - read + 1])
+        end
+        out[i] = count
+    end
+    return out
+    """,
+)
+
+
 class _WatchedClient:
     """A django-redis client whose calls report success or failure to `outage`."""
 
@@ -157,3 +180,28 @@ class TolerantRedisCache(RedisCache):
             return None
         self.outage.succeeded()
         return counts
+
+    def get_many_incr(
+        self, keys: Sequence[str], counters: Sequence[tuple[str, int]]
+    ) -> tuple[dict[str, Any], list[int] | None]:
+        """`get_many(keys)` and `incr_counters(counters)` in one round trip.
+
+        Answers what `get_many` answers and the counts, or ({}, None) while
+        Redis is unreachable (a miss, counters not enforced, as each alone).
+        """
+        made = [self.make_key(key) for key in keys]
+        made += [self.make_key(key) for key, _ in counters]
+        args = [len(keys), *(timeout for _, timeout in counters)]
+        client = super().client
+        try:
+            reply = _GET_AND_INCR(keys=made, args=args, client=client.get_client())
+        except _REDIS_ERRORS as error:
+            self.outage.failed(error)
+            return {}, None
+        self.outage.succeeded()
+        found = {
+            key: client.decode(value)
+            for key, value in zip(keys, reply, strict=False)
+            if value is not None
+        }
+        return found, reply[len(keys) :]

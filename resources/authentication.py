@@ -1,5 +1,6 @@
 """Bearer authentication with RFC 6750 / RFC 9728 challenges."""
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 
 from resources.exceptions import PayloadTooLarge, TokenOutsideHeader
+from resources.throttling import Ahead, ApiRateThrottle
 
 
 @dataclass
@@ -22,6 +24,9 @@ class BearerCheck:
     """What DOT's `validate_bearer_token` reads (`uri`) and writes (the rest)."""
 
     uri: str
+    # Throttle counters to count in the token lookup's round trip (an object with
+    # `counters` and a `counts` the lookup sets: resources.throttling.Ahead).
+    counters: object = None
     scopes: list[str] = field(default_factory=list)
     user: object = None
     client: object = None
@@ -37,7 +42,7 @@ def token_from_header(request: Request) -> str | None:
     return None
 
 
-def verify_bearer(request: Request) -> BearerCheck:
+def verify_bearer(request: Request, *, counters: object = None) -> BearerCheck:
     """DOT's bearer check without the oauthlib request DOT builds around it.
 
     `OAuthLibCore.verify_request` copies the headers, encodes the body and builds
@@ -53,7 +58,10 @@ def verify_bearer(request: Request) -> BearerCheck:
     query = request.META.get("QUERY_STRING", "")
     if query and INVALID_HEX_PATTERN.search(query):
         raise SuspiciousOperation("Invalid hex encoding in query string.")
-    checked = BearerCheck(uri=request.build_absolute_uri(escape_uri_path(request.path)))
+    checked = BearerCheck(
+        uri=request.build_absolute_uri(escape_uri_path(request.path)),
+        counters=counters,
+    )
     token = token_from_header(request)
     if token is not None:
         validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
@@ -89,11 +97,26 @@ class BearerTokenAuthentication(OAuth2ProtectedResourceAuthentication):
                 "error_description": TokenOutsideHeader.default_detail,
             }
             raise TokenOutsideHeader(self.authenticate_header(request))
-        checked = verify_bearer(request)
+        ahead = self.throttle_ahead(request)
+        checked = verify_bearer(request, counters=ahead)
+        request.throttle_ahead = ahead
         if checked.access_token is not None:
             return checked.user, checked.access_token
         request.oauth2_error = checked.oauth2_error
         return None
+
+    @staticmethod
+    def throttle_ahead(request: Request) -> Ahead | None:
+        """The view's throttle counters, when known before the token is read."""
+        view = (request.parser_context or {}).get("view")
+        token = token_from_header(request)
+        if token is None or ApiRateThrottle not in getattr(
+            view, "throttle_classes", ()
+        ):
+            return None
+        # The checksum DOT stores a token under (`token_checksum`).
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+        return ApiRateThrottle.ahead(request, view, digest)
 
     def authenticate_header(self, request: Request) -> str:
         if not getattr(request, "oauth2_error", None):  # no token was sent at all

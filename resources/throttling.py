@@ -17,12 +17,22 @@ schedules. The counters live in Django's `default` cache, Redis in production, s
 every server process counts against the same budget. Rates are looked up per
 request (not frozen at import like DRF's class attribute), so
 `DEFAULT_THROTTLE_RATES` changes apply at once.
+
+A bearer request's counters ride in the round trip of its token lookup: a token's
+application and user never change, so once this process has seen a token on a
+view (and method), the next request with it knows its counters before the token
+is read (`ApiRateThrottle.ahead`, called by the bearer authentication), and the
+cache counts them in the same call as the lookup (`get_many_incr`, Redis only).
+Such a request is counted even when it is then refused (a revoked token, a
+missing scope), as the address of an anonymous request always was.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.core.cache import cache as default_cache
@@ -41,6 +51,30 @@ class _Check(NamedTuple):
     limit: int
     duration: int
     window_ends: int
+
+
+@dataclass
+class Ahead:
+    """A request's counters known before its token is read, and their counts.
+
+    `counters` are (key, timeout) pairs for the cache; whoever counts them (the
+    token lookup) sets `counts`, or leaves it None to let the throttle count.
+    """
+
+    now: float
+    checks: list[_Check]
+    counts: list[int | None] | None = None
+
+    @property
+    def counters(self) -> list[tuple[str, int]]:
+        return [(check.key, check.duration + 1) for check in self.checks]
+
+
+# (token checksum, method, view class) -> the (scope, ident) pairs its requests
+# count against; bounded, oldest first out.
+_SEEN_LIMIT = 10_000
+_seen: dict[tuple[str, str, type], list[tuple[str, str | int]]] = {}
+_seen_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=32)
@@ -85,31 +119,68 @@ class ApiRateThrottle(BaseThrottle):
     cache_format = "throttle_%(scope)s_%(ident)s"
     scope_attr = "throttle_scope"
 
+    @classmethod
+    def ahead(
+        cls, request: Request, view: APIView, token_checksum: str
+    ) -> Ahead | None:
+        """The counters of a request with this token, if this process knows them."""
+        idents = _seen.get((token_checksum, request.method, type(view)))
+        if idents is None:
+            return None
+        now = cls.timer()
+        return Ahead(now=now, checks=cls._checks(idents, now))
+
     def allow_request(self, request: Request, view: APIView) -> bool:
-        rates = api_settings.DEFAULT_THROTTLE_RATES
-        self.now = now = self.timer()
+        ahead = getattr(request, "throttle_ahead", None)
+        self.now = now = ahead.now if ahead is not None else self.timer()
         self.refused = []
-        checks = []
-        for scope, ident in self.get_idents(request, view):
-            rate = rates.get(scope)
-            if rate is None:  # no rate for this scope: not limited
-                continue
-            limit, duration = _parse_rate(rate)
-            window = int(now // duration)
-            key = f"{self.cache_format % {'scope': scope, 'ident': ident}}:{window}"
-            checks.append(_Check(key, limit, duration, (window + 1) * duration))
+        idents = self.get_idents(request, view)
+        checks = self._checks(idents, now)
+        self._remember(request, view, idents)
         if not checks:
             return True
-        # Counted from the counter's creation (the window's first request): a
-        # second more than the window, so no counter outlives its window by more.
-        counters = [(check.key, check.duration + 1) for check in checks]
-        counts = count_in_windows(self.cache, counters)
+        if ahead is not None and ahead.counts is not None and ahead.checks == checks:
+            counts = ahead.counts  # counted with the token lookup
+        else:
+            # Counted from the counter's creation (the window's first request): a
+            # second more than the window, so no counter outlives it by more.
+            counters = [(check.key, check.duration + 1) for check in checks]
+            counts = count_in_windows(self.cache, counters)
         self.refused = [
             check
             for check, count in zip(checks, counts, strict=True)
             if count is not None and count > check.limit  # None: not enforced
         ]
         return not self.refused
+
+    @classmethod
+    def _checks(cls, idents: list[tuple[str, str | int]], now: float) -> list[_Check]:
+        rates = api_settings.DEFAULT_THROTTLE_RATES
+        checks = []
+        for scope, ident in idents:
+            rate = rates.get(scope)
+            if rate is None:  # no rate for this scope: not limited
+                continue
+            limit, duration = _parse_rate(rate)
+            window = int(now // duration)
+            key = f"{cls.cache_format % {'scope': scope, 'ident': ident}}:{window}"
+            checks.append(_Check(key, limit, duration, (window + 1) * duration))
+        return checks
+
+    @staticmethod
+    def _remember(request: Request, view: APIView, idents) -> None:
+        """Keep a token's idents for `ahead` (a bearer token's only: an address
+        or a session is not known before the request is read)."""
+        token_checksum = getattr(request.auth, "token_checksum", None)
+        if not token_checksum:
+            return
+        key = (token_checksum, request.method, type(view))
+        if key in _seen:
+            return
+        with _seen_lock:  # threaded workers: one writer at a time
+            if len(_seen) >= _SEEN_LIMIT:
+                _seen.pop(next(iter(_seen)), None)
+            _seen[key] = idents
 
     def wait(self) -> float:
         return max(max(c.window_ends for c in self.refused) - self.now, 1)

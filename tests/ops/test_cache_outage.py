@@ -99,3 +99,37 @@ def test_throttle_counters_in_one_round_trip():
     assert 0 < raw.ttl(cache.make_key("a")) <= 61
     assert 3590 < raw.ttl(cache.make_key("b")) <= 3601
     cache.delete_many(["a", "b"])
+
+
+def test_reads_and_counters_in_one_round_trip():
+    """`get_many_incr`: what get_many answers, then the counts, in one script call."""
+    cache = tolerant_cache(REACHABLE)
+    raw = cache.client.get_client(write=True)
+    cache.delete_many(["entry", "absent", "c"])
+    cache.set("entry", ("a", 1))
+    cache.get_many_incr(["absent"], [])  # the script loaded (NOSCRIPT on a new Redis)
+    calls = []
+    original = raw.evalsha
+    raw.evalsha = lambda *args: calls.append(args[0]) or original(*args)
+
+    try:
+        first = cache.get_many_incr(["entry", "absent"], [("c", 61)])
+        second = cache.get_many_incr(["entry"], [("c", 61)])
+        alone = cache.get_many_incr([], [("c", 61)])
+    finally:
+        del raw.evalsha
+
+    assert first == ({"entry": ("a", 1)}, [1])
+    assert second == ({"entry": ("a", 1)}, [2])
+    assert alone == ({}, [3])
+    assert len(calls) == 3  # one round trip each
+    assert 0 < raw.ttl(cache.make_key("c")) <= 61
+    cache.delete_many(["entry", "c"])
+
+
+def test_reads_and_counters_while_unreachable(caplog):
+    cache = tolerant_cache(UNREACHABLE)
+    caplog.set_level(logging.WARNING, logger="ops.cache")
+
+    assert cache.get_many_incr(["entry"], [("c", 61)]) == ({}, None)
+    assert len(outage_records(caplog)) == 1

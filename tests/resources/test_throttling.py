@@ -303,7 +303,7 @@ KIND_URLS = {
 def throttle_counters(raw, prefix):
     """{counter name without prefix and window: (count, ttl)} in Redis."""
     counters = {}
-    for key in raw.keys(f"{prefix}:*"):
+    for key in raw.keys(f"{prefix}:*:throttle_*"):
         name = key.decode().split(":", 2)[2].removeprefix("throttle_")
         counters[name.rsplit(":", 1)[0]] = (int(raw.get(key)), raw.ttl(key))
     return counters
@@ -371,3 +371,110 @@ def test_counter_expiry_is_set_once(
     raw.persist(key)  # a counter without expiry (not one the throttle leaves) gets one
     assert client.get(url).status_code == 200
     assert 3590 < raw.ttl(key) <= 3601
+
+
+# --- Counted in the token lookup's round trip ----------------------------------------
+
+
+@pytest.fixture
+def bearer_cached(redis_cache, settings):
+    """The throttles' Redis with the bearer cache on, shared, as in production."""
+    settings.OAUTH_SERVER = {**settings.OAUTH_SERVER, "bearer_cache_seconds": 60}
+    settings.CACHE_SHARED = True
+    return redis_cache
+
+
+@pytest.fixture
+def checking_round_trips(monkeypatch):
+    """What is sent to Redis while DRF authenticates, checks permissions and
+    throttles (`APIView.initial`), one item per round trip."""
+    sent = []
+    checking = False
+    real_send = AbstractConnection.send_packed_command
+    real_initial = APIView.initial
+
+    def send_packed_command(connection, command, *args, **kwargs):
+        if checking:
+            sent.append(command)
+        return real_send(connection, command, *args, **kwargs)
+
+    def initial(view, request, *args, **kwargs):
+        nonlocal checking
+        checking = True
+        try:
+            return real_initial(view, request, *args, **kwargs)
+        finally:
+            checking = False
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", send_packed_command)
+    monkeypatch.setattr(APIView, "initial", initial)
+    return sent
+
+
+@pytest.mark.parametrize("kind", ["service", "user"])
+def test_a_known_token_is_looked_up_and_counted_in_one_round_trip(
+    bearer_cached, checking_round_trips, same_window, caller, rates, kind
+):
+    """The second request of a token in this process knows its counters: the token
+    lookup counts them (one script call), the throttle sends nothing; every
+    request is counted once."""
+    rates()
+    raw, prefix = bearer_cached
+    client, counters = caller(kind)
+    url, headers = KIND_URLS[kind]
+    assert client.get(url, **headers).status_code == 200  # cached, counters seen
+    checking_round_trips.clear()
+
+    assert client.get(url, **headers).status_code == 200
+    assert len(checking_round_trips) == 1
+    assert client.get(url, **headers).status_code == 200
+
+    found = throttle_counters(raw, prefix)
+    assert sorted(found) == sorted(counters)
+    for count, ttl in found.values():
+        assert count == 3
+        assert 0 < ttl <= 61
+
+
+def test_counted_ahead_still_refuses_past_the_rate(
+    bearer_cached, same_window, client_for, reader, rates
+):
+    rates(user="3/minute")
+    client = client_for(reader)
+    url = reverse("api:book-list", kwargs=V1)
+
+    statuses = [client.get(url).status_code for _ in range(5)]
+
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_counted_ahead_keeps_the_write_rate_to_writes(
+    bearer_cached, same_window, client_for, reader, rates
+):
+    """Counters are known per method: a token seen on GETs counts its first POST
+    with the write rate too, and its GETs never do."""
+    rates(review_writes="2/hour")
+    raw, prefix = bearer_cached
+    client = client_for(reader)
+    book = BookFactory()
+    reviews = reverse("api:book-review-list", kwargs={**V1, "book_pk": book.pk})
+    for _ in range(3):
+        assert client.get(reviews).status_code == 200
+    assert f"review_writes_u{reader.pk}" not in throttle_counters(raw, prefix)
+
+    assert client.post(reviews, {"rating": 3}, format="json").status_code == 201
+    assert throttle_counters(raw, prefix)[f"review_writes_u{reader.pk}"][0] == 1
+
+
+def test_a_revoked_token_counted_ahead_is_still_refused(
+    bearer_cached, same_window, client_for, reader, rates
+):
+    rates()
+    client = client_for(reader)
+    url = reverse("api:book-list", kwargs=V1)
+    assert [client.get(url).status_code for _ in range(2)] == [200, 200]
+
+    reader_tokens = AccessTokenFactory._meta.model.objects.filter(user=reader)
+    reader_tokens.delete()
+
+    assert client.get(url).status_code == 401
