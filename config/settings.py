@@ -342,6 +342,8 @@ OAUTH2_PROVIDER = {
     "GRANT_ADMIN_CLASS": "oauth_server.token_admin.GrantAdmin",
     "CLIENT_SECRET_HASHER": "generated_secret_sha256",
     "CLIENT_SECRET_GENERATOR_LENGTH": 64,  # 64 chars of 62 symbols: 381 bits
+    # Access and refresh tokens: 256 bits, one call to the OS (oauth_server/tokens.py).
+    "ACCESS_TOKEN_GENERATOR": "oauth_server.tokens.generate",
     # Lifetimes
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "ACCESS_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_EXPIRE_SECONDS,

@@ -1,5 +1,7 @@
 """Client credentials grant (RFC 6749 §4.4) for machine-to-machine clients."""
 
+import re
+
 import pytest
 
 from tests.oauth_server.flows import json_of, token_request
@@ -17,6 +19,8 @@ def test_client_credentials_issue_a_token_without_refresh(client, machine_app):
     body = json_of(response)
     assert body["scope"] == "books:read"
     assert "refresh_token" not in body
+    # 256 random bits, URL-safe base64 (oauth_server.tokens.generate).
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", body["access_token"])
 
 
 def test_no_scope_means_every_allowed_scope(client, machine_app):
