@@ -142,14 +142,15 @@ def _lease_store(epoch: int, leased: int | None) -> None:
 
 
 def access_token_get(
-    *, checksum: str, counters: object = None
+    *, checksum: str, ahead: object = None
 ) -> AbstractAccessToken | None:
     """The access token with this checksum, its application and user joined.
 
-    `counters`: throttle counters (an object with `counters`, (key, timeout)
-    pairs, and `counts`) to count in the same round trip as the lookup, which
-    then sets `counts`. Only a shared cache that can (`get_many_incr`) does;
-    otherwise `counts` stays None and the throttle counts them itself.
+    `ahead`: what to do in the same round trip as the lookup, an object with
+    `counters` ((key, timeout) pairs to count) and `reads` (keys to read), whose
+    `counts` and `found` the lookup then sets. Only a shared cache that can
+    (`get_many_incr`) does; otherwise both stay None and the caller does each
+    itself (resources.authentication.LookupAhead).
     """
     seconds = server_settings().bearer_cache_seconds
     if seconds <= 0:
@@ -159,22 +160,23 @@ def access_token_get(
         load=lambda: _load(checksum, epoch=True),
         store=_store,
         seconds=seconds,
-        counters=counters,
+        ahead=ahead,
     )
 
 
-def _read_with_epoch(key: str, counters: object = None) -> dict:
-    """The entry and the epoch lease, with `counters` counted in the same call."""
-    if counters is not None and hasattr(cache, "get_many_incr"):
-        found, counters.counts = cache.get_many_incr(
-            [key, EPOCH_KEY], counters.counters
-        )
-        return found
-    return cache.get_many([key, EPOCH_KEY])
+def _read_with_epoch(key: str, ahead: object = None) -> dict:
+    """The entry and the epoch lease, with `ahead`'s work in the same call."""
+    if ahead is None or not hasattr(cache, "get_many_incr"):
+        return cache.get_many([key, EPOCH_KEY])
+    reads = list(ahead.reads)
+    found, counts = cache.get_many_incr([key, EPOCH_KEY, *reads], ahead.counters)
+    ahead.counts = counts if ahead.counters else None
+    ahead.found = {read: found[read] for read in reads if read in found}
+    return found
 
 
 def _cached(
-    key: str, *, load: Callable, store: Callable, seconds: int, counters: object = None
+    key: str, *, load: Callable, store: Callable, seconds: int, ahead: object = None
 ):
     """The row cached under `key` if it may be trusted, else `load()`ed and cached.
 
@@ -184,7 +186,7 @@ def _cached(
     `set` (the epoch read with the row, not a tombstone, guards it). Shared mode:
     trusted at the leased epoch, and written with `add` only where there was no
     entry, so a tombstone or an entry of an older epoch stays until it expires.
-    `counters` are counted in the shared mode's read (`access_token_get`).
+    `ahead` rides in the shared mode's read (`access_token_get`).
     """
     if not settings.CACHE_SHARED:
         cached = cache.get(key)
@@ -195,7 +197,7 @@ def _cached(
         if row is not None:
             store(key, row.__dict__.pop("cache_epoch"), row, seconds, write=cache.set)
         return row
-    found = _read_with_epoch(key, counters)
+    found = _read_with_epoch(key, ahead)
     cached, leased = found.get(key), found.get(EPOCH_KEY)
     trusted = leased is not None and leased >= _known_epoch.value
     if isinstance(cached, tuple):

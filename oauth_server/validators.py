@@ -263,13 +263,14 @@ class OAuth2Validator(
         # DOT's lookup for validate_bearer_token, answered from the shared cache,
         # with the resource server's throttle counters when it sent them along.
         return token_cache.access_token_get(
-            checksum=checksum(token), counters=getattr(self, "_counters", None)
+            checksum=checksum(token), ahead=getattr(self, "_ahead", None)
         )
 
     def validate_bearer_token(self, token, scopes, request) -> bool:
-        # DOT's `_load_access_token` gets only the token: the counters the request
-        # carries (resources.authentication.BearerCheck) wait on the validator.
-        self._counters = getattr(request, "counters", None)
+        # DOT's `_load_access_token` gets only the token: what the request asks
+        # the lookup to do besides (resources.authentication.BearerCheck.ahead)
+        # waits on the validator.
+        self._ahead = getattr(request, "ahead", None)
         valid = super().validate_bearer_token(token, scopes, request)
         if valid and not token_is_live(request.access_token):
             request.oauth2_error = {

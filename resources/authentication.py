@@ -20,13 +20,27 @@ from resources.throttling import Ahead, ApiRateThrottle
 
 
 @dataclass
+class LookupAhead:
+    """What the token lookup's cache call does besides: count the request's
+    throttle counters (when known ahead) and read keys the view will need.
+
+    The shared cache answers all of it in the lookup's one round trip and sets
+    `counts` and `found`; any other leaves them None (each is then done alone).
+    """
+
+    counters: list[tuple[str, int]] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)
+    counts: list[int | None] | None = None
+    found: dict[str, object] | None = None
+
+
+@dataclass
 class BearerCheck:
-    """What DOT's `validate_bearer_token` reads (`uri`) and writes (the rest)."""
+    """What DOT's `validate_bearer_token` reads (`uri`, `ahead`) and writes (the
+    rest); `ahead` reaches the token lookup through our validator."""
 
     uri: str
-    # Throttle counters to count in the token lookup's round trip (an object with
-    # `counters` and a `counts` the lookup sets: resources.throttling.Ahead).
-    counters: object = None
+    ahead: LookupAhead | None = None
     scopes: list[str] = field(default_factory=list)
     user: object = None
     client: object = None
@@ -42,7 +56,7 @@ def token_from_header(request: Request) -> str | None:
     return None
 
 
-def verify_bearer(request: Request, *, counters: object = None) -> BearerCheck:
+def verify_bearer(request: Request, *, ahead: LookupAhead | None = None) -> BearerCheck:
     """DOT's bearer check without the oauthlib request DOT builds around it.
 
     `OAuthLibCore.verify_request` copies the headers, encodes the body and builds
@@ -60,7 +74,7 @@ def verify_bearer(request: Request, *, counters: object = None) -> BearerCheck:
         raise SuspiciousOperation("Invalid hex encoding in query string.")
     checked = BearerCheck(
         uri=request.build_absolute_uri(escape_uri_path(request.path)),
-        counters=counters,
+        ahead=ahead,
     )
     token = token_from_header(request)
     if token is not None:
@@ -97,26 +111,37 @@ class BearerTokenAuthentication(OAuth2ProtectedResourceAuthentication):
                 "error_description": TokenOutsideHeader.default_detail,
             }
             raise TokenOutsideHeader(self.authenticate_header(request))
-        ahead = self.throttle_ahead(request)
-        checked = verify_bearer(request, counters=ahead)
-        request.throttle_ahead = ahead
+        throttle, ahead = self.lookup_ahead(request)
+        checked = verify_bearer(request, ahead=ahead)
+        if ahead is not None:
+            if throttle is not None:
+                throttle.counts = ahead.counts
+            request.throttle_ahead = throttle
+            request.cache_ahead = ahead.found or {}
         if checked.access_token is not None:
             return checked.user, checked.access_token
         request.oauth2_error = checked.oauth2_error
         return None
 
     @staticmethod
-    def throttle_ahead(request: Request) -> Ahead | None:
-        """The view's throttle counters, when known before the token is read."""
-        view = (request.parser_context or {}).get("view")
+    def lookup_ahead(request: Request) -> tuple[Ahead | None, LookupAhead | None]:
+        """The throttle counters known before the token is read, and the cache
+        keys the view reads on every request (`cache_reads_ahead`), for the token
+        lookup's round trip."""
         token = token_from_header(request)
-        if token is None or ApiRateThrottle not in getattr(
-            view, "throttle_classes", ()
-        ):
-            return None
-        # The checksum DOT stores a token under (`token_checksum`).
-        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-        return ApiRateThrottle.ahead(request, view, digest)
+        view = (request.parser_context or {}).get("view")
+        if token is None or view is None:
+            return None, None
+        throttle = None
+        if ApiRateThrottle in getattr(view, "throttle_classes", ()):
+            # The checksum DOT stores a token under (`token_checksum`).
+            digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+            throttle = ApiRateThrottle.ahead(request, view, digest)
+        reads = list(getattr(view, "cache_reads_ahead", ()))
+        if throttle is None and not reads:
+            return None, None
+        counters = throttle.counters if throttle is not None else []
+        return throttle, LookupAhead(counters=counters, reads=reads)
 
     def authenticate_header(self, request: Request) -> str:
         if not getattr(request, "oauth2_error", None):  # no token was sent at all

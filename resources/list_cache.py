@@ -44,11 +44,16 @@ def seconds() -> int:
     return settings.CATALOGUE_CACHE_SECONDS
 
 
-def generation() -> str:
-    """The catalogue's current generation, made on first use."""
+def generation(request: Request | None = None) -> str:
+    """The catalogue's current generation, made on first use.
+
+    Read with the bearer token's lookup when the view asked for it ahead
+    (`cache_reads_ahead`, resources/authentication.py): one round trip less.
+    """
     if not settings.CACHE_SHARED:
         return str(counter_read(CatalogueGeneration, GENERATION_ROW))
-    current = cache.get(GENERATION_KEY)
+    ahead = getattr(request, "cache_ahead", None) or {}
+    current = ahead.get(GENERATION_KEY) or cache.get(GENERATION_KEY)
     if current is None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
         current = cache.get(GENERATION_KEY)
@@ -70,7 +75,7 @@ def page_key(view_name: str, request: Request) -> str:
         repr(query),
     ]
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-    return f"catalogue:page:{generation()}:{digest}"
+    return f"catalogue:page:{generation(request)}:{digest}"
 
 
 @receiver(post_save, sender=Book, dispatch_uid="catalogue_changed_book_saved")

@@ -59,6 +59,8 @@ class CatalogueViewMixin(ConditionalRetrieveMixin):
     permission_classes = [TokenHasMethodScope, HasCataloguePermission]
     required_alternate_scopes = CATALOGUE_SCOPES
     throttle_scope = "catalogue_writes"
+    # Read with the bearer token's lookup, in its round trip (list pages).
+    cache_reads_ahead = (list_cache.GENERATION_KEY,)
 
     @classmethod
     def as_view(cls, actions=None, **initkwargs):

@@ -478,3 +478,35 @@ def test_a_revoked_token_counted_ahead_is_still_refused(
     reader_tokens.delete()
 
     assert client.get(url).status_code == 401
+
+
+def test_a_warm_list_page_is_two_round_trips(
+    bearer_cached, settings, monkeypatch, same_window, client_for, reader, rates
+):
+    """The token, its counters and the catalogue's generation in one script call
+    (`cache_reads_ahead`), then the page: two round trips for the whole request,
+    and a change of the catalogue is still seen by the next list."""
+    rates()
+    settings.CATALOGUE_CACHE_SECONDS = 60
+    client = client_for(reader)
+    url = reverse("api:book-list", kwargs=V1)
+    BookFactory(title="Kindred")
+    assert client.get(url).status_code == 200  # token, counters and page cached
+    assert client.get(url).status_code == 200
+    sent = []
+    real_send = AbstractConnection.send_packed_command
+
+    def send_packed_command(connection, command, *args, **kwargs):
+        sent.append(command)
+        return real_send(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", send_packed_command)
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert len(sent) == 2
+    BookFactory(title="Dawn")
+    assert [book["title"] for book in client.get(url).json()["results"]] == [
+        "Dawn",
+        "Kindred",
+    ]
