@@ -27,7 +27,6 @@ from oauth2_provider.models import AbstractRefreshToken
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.signals import app_authorized
 from oauthlib.common import Request as OAuthlibRequest
-from oauthlib.common import urlencode as oauthlib_urlencode
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid.connect.core import exceptions as oidc_errors
 
@@ -540,8 +539,11 @@ class IntrospectTokenView(
         oauth_request = OAuthlibRequest(
             request.build_absolute_uri(request.path),
             http_method=request.method,
-            body=oauthlib_urlencode(core.extract_body(request)),
+            # Parameters and headers are already str: no per-value decoding, and the
+            # body as pairs, not urlencoded to be parsed again.
+            body=core.extract_body(request),
             headers=core.extract_headers(request),
+            encoding=None,
         )
         try:
             if not core.server.request_validator.authenticate_client(oauth_request):
