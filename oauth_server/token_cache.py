@@ -57,12 +57,22 @@ or permission change distrusts every entry of every process, so each cached toke
 is read again once per process after it (the epoch, then the token: two queries).
 Issuing tokens moves nothing. Moving the row serializes revoking transactions on
 it, which SQLite, the usual local-mode database, does anyway.
+
+Prefetch (shared mode): an endpoint that looks up a client and a token per request
+(introspection) names both in a `prefetched` block, and their first lookups share
+one round trip: the two entries and the lease, read together on the first of them.
+Each entry so read answers one lookup, judged by the rules above as if read then;
+the block ends with the request and belongs to its context (thread or task). A
+lease this process cannot trust, or a tombstone or epoch write in the block, drops
+what is left, so later lookups read the cache afresh.
 """
 
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -175,6 +185,64 @@ def _read_with_epoch(key: str, ahead: object = None) -> dict:
     return found
 
 
+class _Prefetch:
+    """The entries a `prefetched` block may answer from, read on first use."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+        self.pending = set(keys)
+        self.found: dict | None = None
+
+
+_prefetch: ContextVar[_Prefetch | None] = ContextVar(
+    "token_cache_prefetch", default=None
+)
+
+
+@contextmanager
+def prefetched(
+    *, client_id: str | None = None, token: str | None = None
+) -> Iterator[None]:
+    """Within the block, the first lookups of this client (`application_get`) and
+    this access token (`access_token_get`) cost one cache round trip together.
+
+    Shared mode only, and only with the cache on; values that name nothing (None,
+    empty, not a string) are left out, and nothing here raises for them.
+    """
+    keys = []
+    if settings.CACHE_SHARED and server_settings().bearer_cache_seconds > 0:
+        if isinstance(client_id, str) and client_id:
+            keys.append(CLIENT_KEY % checksum_of(client_id))
+        if isinstance(token, str) and token:
+            keys.append(KEY % checksum_of(token))
+    if not keys:
+        yield
+        return
+    previous = _prefetch.set(_Prefetch(keys))
+    try:
+        yield
+    finally:
+        _prefetch.reset(previous)
+
+
+def _prefetched(key: str) -> dict | None:
+    """`key`'s entry and the lease, as the enclosing block read them; once per key."""
+    state = _prefetch.get()
+    if state is None or key not in state.pending:
+        return None
+    state.pending.discard(key)
+    if state.found is None:
+        state.found = cache.get_many([*state.keys, EPOCH_KEY])
+    return {key: state.found.get(key), EPOCH_KEY: state.found.get(EPOCH_KEY)}
+
+
+def _prefetch_drop() -> None:
+    """Later lookups of the enclosing block read the cache, not the prefetch."""
+    state = _prefetch.get()
+    if state is not None:
+        state.pending.clear()
+
+
 def _cached(
     key: str, *, load: Callable, store: Callable, seconds: int, ahead: object = None
 ):
@@ -197,9 +265,13 @@ def _cached(
         if row is not None:
             store(key, row.__dict__.pop("cache_epoch"), row, seconds, write=cache.set)
         return row
-    found = _read_with_epoch(key, ahead)
+    found = _prefetched(key)
+    if found is None:
+        found = _read_with_epoch(key, ahead)
     cached, leased = found.get(key), found.get(EPOCH_KEY)
     trusted = leased is not None and leased >= _known_epoch.value
+    if not trusted:
+        _prefetch_drop()  # a prefetched lease is as untrusted as this one
     if isinstance(cached, tuple):
         epoch = leased
         if not trusted:  # no lease, or one older than this process knows
@@ -288,6 +360,7 @@ def access_tokens_forget(checksums: Iterable[str]) -> None:
 
 
 def _tombstone(tombstones: dict[str, str], seconds: int) -> None:
+    _prefetch_drop()  # what was read before this write may be stale now
     cache.set_many(tombstones, timeout=seconds)
     # A cache that drops writes while unreachable returns nothing to say so.
     if cache.get_many(list(tombstones)) != tombstones:
@@ -303,6 +376,7 @@ def _epoch_advance() -> None:
 
 
 def _epoch_committed(epoch: int) -> None:
+    _prefetch_drop()
     _known_epoch.raise_to(epoch)
     cache.delete(EPOCH_KEY)  # if the cache answers, other processes re-read the row
 

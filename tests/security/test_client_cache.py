@@ -5,18 +5,24 @@ With the application warm in the cache (it authenticated once), each way its
 credentials stop working is followed by a refused request on the very next call:
 its secret rotated, the application deactivated (flag, service, admin action),
 deleted, or its client_id changed. Introspection of a revoked token answers
-`active: false` on the next call although the token was cached.
+`active: false` on the next call although the token was cached. A warm
+introspection reads the caller's entry, the token's and the epoch lease in one
+round trip (`token_cache.prefetched`), and refuses just as soon.
 """
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.urls import reverse
+from django_redis.cache import RedisCache
 from oauth2_provider.models import get_access_token_model
+from redis.connection import AbstractConnection
 
 from oauth_server import services, token_cache
 from oauth_server.models import Application
 from oauth_server.tokens import checksum
+from tests.factories import AccessTokenFactory
 from tests.oauth_server.flows import form_post, sign_in
+from tests.security import revocations
 
 TOKEN = reverse("oauth2_provider:token")
 INTROSPECT = reverse("oauth2_provider:introspect")
@@ -238,6 +244,217 @@ def test_a_refresh_token_is_still_introspected(client, introspector, tokens):
 
     assert response.json()["active"] is True
     assert response.json()["token_type"] == "refresh_token"
+
+
+CACHE_CALLS = ("get", "get_many", "set", "set_many", "add", "delete", "delete_many")
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """What the server asks the cache: `.calls` lists each call of the cache API
+    (the outermost: locmem's get_many calls get), `.sent` each command sent to
+    Redis when the cache is Redis; one round trip each."""
+
+    class RoundTrips:
+        calls: list[tuple[str, tuple]] = []
+        sent: list[object] = []
+
+        def clear(self):
+            self.calls.clear()
+            self.sent.clear()
+
+    trips = RoundTrips()
+    backend = caches["default"]
+    depth = 0
+
+    def counted(name, real):
+        def call(*args, **kwargs):
+            nonlocal depth
+            if depth == 0:
+                trips.calls.append((name, args))
+            depth += 1
+            try:
+                return real(*args, **kwargs)
+            finally:
+                depth -= 1
+
+        return call
+
+    for name in CACHE_CALLS:
+        monkeypatch.setattr(backend, name, counted(name, getattr(backend, name)))
+    real_send = AbstractConnection.send_packed_command
+
+    def send_packed_command(connection, command, *args, **kwargs):
+        trips.sent.append(command)
+        return real_send(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", send_packed_command)
+    return trips
+
+
+def introspect_with_body_credentials(client, introspector, value):
+    return form_post(
+        client,
+        INTROSPECT,
+        {
+            "token": value,
+            "client_id": introspector.client_id,
+            "client_secret": introspector.cleartext_secret,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "send", [introspect, introspect_with_body_credentials], ids=["basic", "body"]
+)
+def test_a_warm_introspection_costs_one_cache_round_trip(
+    client, introspector, tokens, round_trips, django_assert_num_queries, send
+):
+    """The caller's entry, the token's and the epoch lease, in one read."""
+    assert send(client, introspector, tokens["access_token"]).json()["active"]
+    round_trips.clear()
+
+    with django_assert_num_queries(0):
+        response = send(client, introspector, tokens["access_token"])
+
+    assert response.json()["active"] is True
+    assert [name for name, _ in round_trips.calls] == ["get_many"]
+    (keys,) = round_trips.calls[0][1]
+    assert set(keys) == {
+        client_key(introspector),
+        token_cache.KEY % checksum(tokens["access_token"]),
+        token_cache.EPOCH_KEY,
+    }
+    if isinstance(caches["default"], RedisCache):
+        assert len(round_trips.sent) == 1
+
+
+def test_a_cold_introspection_still_costs_one_read_round_trip(
+    client, introspector, tokens, round_trips
+):
+    """Neither entry cached yet: one read, then each entry added."""
+    assert cache.get(client_key(introspector)) is None
+    round_trips.clear()
+
+    assert introspect(client, introspector, tokens["access_token"]).json()["active"]
+
+    assert [name for name, _ in round_trips.calls] == ["get_many", "add", "add"]
+
+
+def test_the_prefetch_ends_with_the_request(client, introspector, tokens):
+    introspect(client, introspector, tokens["access_token"])
+
+    assert token_cache._prefetch.get() is None
+
+
+@pytest.mark.parametrize("stop", REASONS, ids=lambda f: f.__name__)
+def test_a_stopped_introspector_is_refused_on_the_next_request(
+    client, admin_client, introspector, tokens, stop
+):
+    """Its entry warm and read in the same round trip as the token's, the
+    introspecting client's old credentials are refused at once."""
+    client_id, secret = introspector.client_id, introspector.cleartext_secret
+    assert introspect(client, introspector, tokens["access_token"]).json()["active"]
+    assert isinstance(cache.get(client_key(introspector)), tuple)
+    stop(introspector, admin_client)
+
+    response = form_post(
+        client, INTROSPECT, {"token": tokens["access_token"]}, auth=(client_id, secret)
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("kill", revocations.REASONS, ids=lambda f: f.__name__)
+def test_a_dead_token_is_inactive_on_the_next_introspection(
+    client, admin_client, introspector, tokens, reader, web_app, kill
+):
+    """Both entries warm and read in one round trip, a token that died since is
+    `active: false` at once."""
+    value = tokens["access_token"]
+    assert introspect(client, introspector, value).json()["active"]
+    assert isinstance(cache.get(token_cache.KEY % checksum(value)), tuple)
+    kill(client, tokens, reader, web_app, admin_client)
+
+    assert introspect(client, introspector, value).json() == {"active": False}
+
+
+def test_a_lapsed_lease_is_read_once_per_introspection(
+    client, introspector, tokens, django_assert_num_queries
+):
+    """The lease prefetched with both entries is missing: the first lookup reads
+    the epoch row and lends it again; the second does not trust the prefetched
+    (missing) lease, and reads the fresh one from the cache instead of the row."""
+    assert introspect(client, introspector, tokens["access_token"]).json()["active"]
+    cache.delete(token_cache.EPOCH_KEY)
+
+    with django_assert_num_queries(1):
+        response = introspect(client, introspector, tokens["access_token"])
+
+    assert response.json()["active"] is True
+
+
+def test_a_revocation_inside_the_block_is_seen(introspector, tokens):
+    """A tombstone written after the prefetch read the entries drops the rest:
+    the next lookup reads the cache again, not the entry read before."""
+    value = tokens["access_token"]
+    digest = checksum(value)
+    assert token_cache.access_token_get(checksum=digest) is not None  # cached
+    with token_cache.prefetched(client_id=introspector.client_id, token=value):
+        assert token_cache.application_get(client_id=introspector.client_id)
+        get_access_token_model().objects.filter(token_checksum=digest).delete()
+
+        assert token_cache.access_token_get(checksum=digest) is None
+
+
+def test_each_prefetched_entry_answers_one_lookup(introspector, tokens, round_trips):
+    value = tokens["access_token"]
+    digest = checksum(value)
+    assert token_cache.access_token_get(checksum=digest) is not None  # cached
+    round_trips.clear()
+    with token_cache.prefetched(token=value):
+        assert token_cache.access_token_get(checksum=digest) is not None
+        assert token_cache.access_token_get(checksum=digest) is not None
+
+    assert [name for name, _ in round_trips.calls] == ["get_many", "get_many"]
+
+
+def test_a_bearer_caller_is_read_besides_the_prefetch(
+    client, introspector, tokens, round_trips
+):
+    """A caller presenting its own access token (with the introspection scope)
+    names no client to prefetch: its token is read on its own, and the
+    introspected token's entry with the lease."""
+    own = AccessTokenFactory(user=None, application=introspector, scope="introspection")
+
+    def send():
+        return form_post(
+            client,
+            INTROSPECT,
+            {"token": tokens["access_token"]},
+            HTTP_AUTHORIZATION=f"Bearer {own.cleartext}",
+        )
+
+    assert send().json()["active"] is True
+    round_trips.clear()
+
+    assert send().json()["active"] is True
+    assert [(name, sorted(keys)) for name, (keys, *_) in round_trips.calls] == [
+        (
+            "get_many",
+            sorted([token_cache.KEY % own.token_checksum, token_cache.EPOCH_KEY]),
+        ),
+        (
+            "get_many",
+            sorted(
+                [
+                    token_cache.KEY % checksum(tokens["access_token"]),
+                    token_cache.EPOCH_KEY,
+                ]
+            ),
+        ),
+    ]
 
 
 # --- Local mode: no Redis, one local-memory cache per process --------------------
