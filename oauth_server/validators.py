@@ -421,15 +421,44 @@ class OAuth2Validator(
 
         The token view opens no transaction for this grant, so the three would
         otherwise be five round trips (BEGIN, SET, INSERT, INSERT, COMMIT), most of
-        the request's time. DOT's `_save_bearer_token` still builds and saves the
-        token (`common.db.ride_along`).
+        the request's time. DOT's `_save_bearer_token` still decides everything
+        (scope, resource, expiry); its `_create_access_token` (below) sends the
+        string. Should DOT not call it, the event is stored on its own.
         """
         request.user = None  # as DOT sets it for this grant, before the event
         along = [db.insert_statement(self._issued_event(token, request))]
         if _commits_without_waiting_for_the_disk():
             along.append(("SET LOCAL synchronous_commit TO OFF", ()))
-        with db.ride_along(get_access_token_model(), along):
+        self._along = along
+        try:
             self._save_bearer_token(token, request, *args, **kwargs)
+        finally:
+            along, self._along = self._along, None
+        if along:
+            with connection.cursor() as cursor:
+                for sql, params in along:
+                    cursor.execute(sql, params)
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        along = getattr(self, "_along", None)
+        if not along or token.get("id_token"):
+            return super()._create_access_token(
+                expires, request, token, source_refresh_token
+            )
+        # DOT's row, built as its `_create_access_token` builds it, stored with
+        # the statements riding along (`_save_client_credentials_token`).
+        access_token = get_access_token_model()(
+            user=request.user,
+            scope=token["scope"],
+            expires=expires,
+            application=request.client,
+            source_refresh_token=source_refresh_token,
+            resource=getattr(request, "resource", []),  # RFC 8707
+        )
+        self._set_token_value(access_token, token["access_token"])
+        self._along = None
+        db.insert_with(access_token, along)
+        return access_token
 
     @classmethod
     def _record_issued(cls, token: dict, request) -> None:
