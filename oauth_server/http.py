@@ -13,6 +13,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from oauthlib.oauth2.rfc6749 import errors
@@ -228,6 +229,18 @@ def csrf_exempt_dispatch(dispatch: Callable) -> Callable:
     """
     dispatch.csrf_exempt = True
     return dispatch
+
+
+class NonAtomicViewMixin:
+    """The view out of ATOMIC_REQUESTS, marked once on what `as_view()` returns.
+
+    `method_decorator(transaction.non_atomic_requests, name="dispatch")` leaves
+    the same mark but wraps every call in two more layers, built anew each time.
+    """
+
+    @classmethod
+    def as_view(cls, **initkwargs) -> Callable:
+        return transaction.non_atomic_requests(super().as_view(**initkwargs))
 
 
 class JSONEndpointMixin:

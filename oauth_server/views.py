@@ -12,9 +12,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import TemplateView
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import (
@@ -46,8 +43,10 @@ from oauth_server import (
 from oauth_server.http import (
     TOKEN_IN_HEADER,
     JSONEndpointMixin,
+    NonAtomicViewMixin,
     OAuthEndpointMixin,
     basic_credentials,
+    csrf_exempt_dispatch,
     error_description,
     no_store,
     oauth_error,
@@ -442,8 +441,7 @@ class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
         return application
 
 
-@method_decorator(transaction.non_atomic_requests, name="dispatch")
-class TokenView(OAuthEndpointMixin, dot_views.TokenView):
+class TokenView(NonAtomicViewMixin, OAuthEndpointMixin, dot_views.TokenView):
     """The token endpoint (RFC 6749 §3.2).
 
     Each request is one transaction of its own, whatever ATOMIC_REQUESTS says: the
@@ -472,10 +470,12 @@ class TokenView(OAuthEndpointMixin, dot_views.TokenView):
                 transaction.set_rollback(True)
                 return oauth_error(error)
 
-    @method_decorator(sensitive_post_parameters("password", "client_secret"))
     def authorization_flow_token_response(
         self, request: HttpRequest, *args, **kwargs
     ) -> HttpResponse:
+        # What DOT's `sensitive_post_parameters` decorator sets, without a wrapper
+        # built on every call: error reports leave these values out.
+        request.sensitive_post_parameters = ("password", "client_secret")
         # DOT reads the token it has just stored back from the database, for its
         # `app_authorized` signal; we pay for that read only when someone listens.
         if app_authorized.has_listeners():
@@ -515,9 +515,11 @@ class TokenCachePrefetchMixin:
 
 
 # Read-only endpoints: out of ATOMIC_REQUESTS (no transaction to open and close).
-@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class IntrospectTokenView(
-    OAuthEndpointMixin, TokenCachePrefetchMixin, dot_views.IntrospectTokenView
+    NonAtomicViewMixin,
+    OAuthEndpointMixin,
+    TokenCachePrefetchMixin,
+    dot_views.IntrospectTokenView,
 ):
     """RFC 7662 introspection for clients allowed the `introspection` scope.
 
@@ -600,8 +602,7 @@ class IntrospectTokenView(
         return JsonResponse(data)
 
 
-@method_decorator(transaction.non_atomic_requests, name="dispatch")
-class UserInfoView(JSONEndpointMixin, dot_views.UserInfoView):
+class UserInfoView(NonAtomicViewMixin, JSONEndpointMixin, dot_views.UserInfoView):
     """OIDC userinfo: the access token in the Authorization header only, never cached.
 
     oauthlib's userinfo endpoint also takes `access_token` from the query string or a
@@ -613,7 +614,7 @@ class UserInfoView(JSONEndpointMixin, dot_views.UserInfoView):
 
     bearer_in_header_only = True
 
-    @method_decorator(csrf_exempt)  # as_view() reads the outermost dispatch
+    @csrf_exempt_dispatch  # as_view() reads the outermost dispatch
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return no_store(super().dispatch(request, *args, **kwargs))
 
