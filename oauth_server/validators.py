@@ -9,6 +9,7 @@ import hmac
 import json
 import logging
 import re
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.db import connection, transaction
@@ -61,6 +62,10 @@ def _commits_without_waiting_for_the_disk() -> bool:
     only forget both (`client_credentials_async_commit`, oauth_server/conf.py).
     """
     return server_settings().client_credentials_async_commit
+
+
+# What a bearer lookup does besides, during `validate_bearer_token` (below).
+_lookup_ahead: ContextVar[object] = ContextVar("bearer_lookup_ahead", default=None)
 
 
 class OAuth2Validator(
@@ -263,15 +268,18 @@ class OAuth2Validator(
         # DOT's lookup for validate_bearer_token, answered from the shared cache,
         # with the resource server's throttle counters when it sent them along.
         return token_cache.access_token_get(
-            checksum=checksum(token), ahead=getattr(self, "_ahead", None)
+            checksum=checksum(token), ahead=_lookup_ahead.get()
         )
 
     def validate_bearer_token(self, token, scopes, request) -> bool:
         # DOT's `_load_access_token` gets only the token: what the request asks
         # the lookup to do besides (resources.authentication.BearerCheck.ahead)
-        # waits on the validator.
-        self._ahead = getattr(request, "ahead", None)
-        valid = super().validate_bearer_token(token, scopes, request)
+        # waits in a context variable (DOT shares a validator between requests).
+        reset = _lookup_ahead.set(getattr(request, "ahead", None))
+        try:
+            valid = super().validate_bearer_token(token, scopes, request)
+        finally:
+            _lookup_ahead.reset(reset)
         if valid and not token_is_live(request.access_token):
             request.oauth2_error = {
                 "error": "invalid_token",
@@ -423,24 +431,26 @@ class OAuth2Validator(
         otherwise be five round trips (BEGIN, SET, INSERT, INSERT, COMMIT), most of
         the request's time. DOT's `_save_bearer_token` still decides everything
         (scope, resource, expiry); its `_create_access_token` (below) sends the
-        string. Should DOT not call it, the event is stored on its own.
+        string. Should DOT not call it, the event is stored on its own. The
+        statements wait on the oauthlib request, not on the validator: DOT shares
+        one validator between all requests, and threads.
         """
         request.user = None  # as DOT sets it for this grant, before the event
         along = [db.insert_statement(self._issued_event(token, request))]
         if _commits_without_waiting_for_the_disk():
             along.append(("SET LOCAL synchronous_commit TO OFF", ()))
-        self._along = along
+        request.statements_along = along
         try:
             self._save_bearer_token(token, request, *args, **kwargs)
         finally:
-            along, self._along = self._along, None
+            along, request.statements_along = request.statements_along, None
         if along:
             with connection.cursor() as cursor:
                 for sql, params in along:
                     cursor.execute(sql, params)
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        along = getattr(self, "_along", None)
+        along = getattr(request, "statements_along", None)
         if not along or token.get("id_token"):
             return super()._create_access_token(
                 expires, request, token, source_refresh_token
@@ -456,7 +466,7 @@ class OAuth2Validator(
             resource=getattr(request, "resource", []),  # RFC 8707
         )
         self._set_token_value(access_token, token["access_token"])
-        self._along = None
+        request.statements_along = None
         db.insert_with(access_token, along)
         return access_token
 

@@ -119,3 +119,40 @@ def test_only_that_transaction_commits_asynchronously(client, machine_app):
             return  # nothing was set (see the first test)
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement string")
+def test_requests_sharing_the_validator_keep_their_own_events(monkeypatch, machine_app):
+    """DOT shares one validator between requests (and threads): a token request
+    that runs while another is between its event and its token still stores its
+    own event with its own token, one each."""
+    from oauthlib.common import Request as OAuthlibRequest
+
+    from oauth_server.tokens import checksum
+    from oauth_server.views import TokenView
+
+    validator = TokenView.get_oauthlib_core().server.request_validator
+    original = type(validator)._save_bearer_token
+
+    def request_for(n):
+        request = OAuthlibRequest("https://testserver/o/token/", "POST")
+        request.client, request.grant_type = machine_app, "client_credentials"
+        token = {"access_token": f"parallel-{n}", "scope": "books:read"}
+        return token, request
+
+    nested = []
+
+    def interleaved(self, token, request, *args, **kwargs):
+        if not nested:  # the first request pauses here while a second one runs
+            nested.append(request_for(2))
+            self._save_client_credentials_token(*nested[0])
+        return original(self, token, request, *args, **kwargs)
+
+    monkeypatch.setattr(type(validator), "_save_bearer_token", interleaved)
+    validator._save_client_credentials_token(*request_for(1))
+
+    assert AuditEvent.objects.filter(event=audit.Event.TOKEN_ISSUED).count() == 2
+    stored = get_access_token_model().objects.filter(
+        token_checksum__in=[checksum("parallel-1"), checksum("parallel-2")]
+    )
+    assert stored.count() == 2
