@@ -27,29 +27,9 @@ Event = AuditEvent.Event
 USERNAME_LENGTH = AuditEvent._meta.get_field("username").max_length
 
 
-def record(
-    event: str,
-    *,
-    request: object | None = None,
-    user: AbstractBaseUser | int | None = None,
-    username: str = "",
-    application: Application | None = None,
-    **details: object,
-) -> AuditEvent:
-    """Store one event; `details` must be JSON and never hold a secret or token.
-
-    `request` is a Django request or an oauthlib one (its headers are the Django
-    request's META); `user` a user, a user's primary key, or None (anonymous);
-    `username` the name typed when no user is known (a failed sign-in).
-    """
-    entry = unsaved(
-        event,
-        request=request,
-        user=user,
-        username=username,
-        application=application,
-        **details,
-    )
+def record(event: str, **arguments: object) -> AuditEvent:
+    """Store one event, built from `unsaved`'s arguments, in the current transaction."""
+    entry = unsaved(event, **arguments)
     entry.save(force_insert=True)
     return entry
 
@@ -63,8 +43,14 @@ def unsaved(
     application: Application | None = None,
     **details: object,
 ) -> AuditEvent:
-    """The event `record` would store, for a caller that sends its INSERT itself
-    (`common.db.ride_along`); the same arguments."""
+    """One event, not yet stored; `details` must be JSON and never hold a secret
+    or token. `record` stores it; a caller sending its INSERT itself uses it
+    directly (`common.db.insert_statement`).
+
+    `request` is a Django request or an oauthlib one (its headers are the Django
+    request's META); `user` a user, a user's primary key, or None (anonymous);
+    `username` the name typed when no user is known (a failed sign-in).
+    """
     entry = AuditEvent(
         event=event,
         details=details,

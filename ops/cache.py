@@ -73,27 +73,12 @@ _ROUND_TRIPS = frozenset(
 _REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, ResponseError, socket.timeout)
 
 
-# One EVALSHA for all of a request's throttle counters: atomic, so a counter never
-# lives without its expiry, and measured faster than a pipeline of INCR + EXPIRE NX
-# (with or without MULTI). TTL -1 rather than EXPIRE NX, which needs Redis 7.
-_INCR_COUNTERS = Script(
-    None,
-    b"""
-    local counts = {}
-    for i, key in ipairs(KEYS) do
-        counts[i] = redis.call('INCR', key)
-        if counts[i] == 1 or redis.call('TTL', key) == -1 then
-            redis.call('EXPIRE', key, ARGV[i])
-        end
-    end
-    return counts
-    """,
-)
-
-
-# The same counters after an MGET, in one EVALSHA: a bearer lookup and the
-# throttle counts of its request in one round trip. ARGV[1] is how many of KEYS
-# are read; the rest of KEYS are counters, with their timeouts from ARGV[2].
+# Reads and throttle counters in one EVALSHA: a bearer lookup and the throttle
+# counts of its request in one round trip, or the counters alone. Atomic, so a
+# counter never lives without its expiry, and measured faster than a pipeline of
+# INCR + EXPIRE NX (with or without MULTI); TTL -1 rather than EXPIRE NX, which
+# needs Redis 7. ARGV[1] is how many of KEYS are read (MGET); the rest of KEYS
+# are counters, with their timeouts from ARGV[2].
 _GET_AND_INCR = Script(
     None,
     b"""
@@ -170,16 +155,7 @@ class TolerantRedisCache(RedisCache):
         `incr` did in two round trips. Keys take KEY_PREFIX and the version as
         every other call of this cache does.
         """
-        keys = [self.make_key(key) for key, _ in counters]
-        timeouts = [timeout for _, timeout in counters]
-        try:
-            client = super().client.get_client(write=True)
-            counts = _INCR_COUNTERS(keys=keys, args=timeouts, client=client)
-        except _REDIS_ERRORS as error:
-            self.outage.failed(error)
-            return None
-        self.outage.succeeded()
-        return counts
+        return self.get_many_incr([], counters)[1]
 
     def get_many_incr(
         self, keys: Sequence[str], counters: Sequence[tuple[str, int]]

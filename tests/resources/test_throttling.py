@@ -244,30 +244,35 @@ def same_window(monkeypatch):
     monkeypatch.setattr(ApiRateThrottle, "timer", staticmethod(lambda: 1_800_000_030))
 
 
-@pytest.fixture
-def throttle_round_trips(monkeypatch):
-    """What is sent to Redis while DRF checks throttles, one item per round trip."""
+def round_trips_during(monkeypatch, cls, name: str) -> list:
+    """What is sent to Redis while `cls.name` runs, one item per round trip."""
     sent = []
-    checking = False
+    during = False
     real_send = AbstractConnection.send_packed_command
-    real_check = APIView.check_throttles
+    real = getattr(cls, name)
 
     def send_packed_command(connection, command, *args, **kwargs):
-        if checking:
+        if during:
             sent.append(command)
         return real_send(connection, command, *args, **kwargs)
 
-    def check_throttles(view, request):
-        nonlocal checking
-        checking = True
+    def watched(*args, **kwargs):
+        nonlocal during
+        during = True
         try:
-            return real_check(view, request)
+            return real(*args, **kwargs)
         finally:
-            checking = False
+            during = False
 
     monkeypatch.setattr(AbstractConnection, "send_packed_command", send_packed_command)
-    monkeypatch.setattr(APIView, "check_throttles", check_throttles)
+    monkeypatch.setattr(cls, name, watched)
     return sent
+
+
+@pytest.fixture
+def throttle_round_trips(monkeypatch):
+    """What is sent to Redis while DRF checks throttles."""
+    return round_trips_during(monkeypatch, APIView, "check_throttles")
 
 
 @pytest.fixture
@@ -387,28 +392,8 @@ def bearer_cached(redis_cache, settings):
 @pytest.fixture
 def checking_round_trips(monkeypatch):
     """What is sent to Redis while DRF authenticates, checks permissions and
-    throttles (`APIView.initial`), one item per round trip."""
-    sent = []
-    checking = False
-    real_send = AbstractConnection.send_packed_command
-    real_initial = APIView.initial
-
-    def send_packed_command(connection, command, *args, **kwargs):
-        if checking:
-            sent.append(command)
-        return real_send(connection, command, *args, **kwargs)
-
-    def initial(view, request, *args, **kwargs):
-        nonlocal checking
-        checking = True
-        try:
-            return real_initial(view, request, *args, **kwargs)
-        finally:
-            checking = False
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", send_packed_command)
-    monkeypatch.setattr(APIView, "initial", initial)
-    return sent
+    throttles (`APIView.initial`)."""
+    return round_trips_during(monkeypatch, APIView, "initial")
 
 
 @pytest.mark.parametrize("kind", ["service", "user"])
