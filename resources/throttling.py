@@ -67,7 +67,14 @@ class Ahead:
 
     @property
     def counters(self) -> list[tuple[str, int]]:
-        return [(check.key, check.duration + 1) for check in self.checks]
+        return _counters(self.checks)
+
+
+def _counters(checks: list[_Check]) -> list[tuple[str, int]]:
+    """(key, timeout) of each check's counter for the cache. Counted from the
+    counter's creation (the window's first request): a second more than the
+    window, so no counter outlives it by more."""
+    return [(check.key, check.duration + 1) for check in checks]
 
 
 # (token checksum, method, view class) -> the (scope, ident) pairs its requests
@@ -142,10 +149,7 @@ class ApiRateThrottle(BaseThrottle):
         if ahead is not None and ahead.counts is not None and ahead.checks == checks:
             counts = ahead.counts  # counted with the token lookup
         else:
-            # Counted from the counter's creation (the window's first request): a
-            # second more than the window, so no counter outlives it by more.
-            counters = [(check.key, check.duration + 1) for check in checks]
-            counts = count_in_windows(self.cache, counters)
+            counts = count_in_windows(self.cache, _counters(checks))
         self.refused = [
             check
             for check, count in zip(checks, counts, strict=True)
